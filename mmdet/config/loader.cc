@@ -152,6 +152,7 @@ void FillSharedPipelines(config::Config* cfg) {
 std::string ConfigToText(const pb::Message& cfg) {
   pb::TextFormat::Printer printer;
   printer.SetExpandAny(true);
+  printer.SetUseShortRepeatedPrimitives(true);
   std::string text;
   printer.PrintToString(cfg, &text);
   return text;

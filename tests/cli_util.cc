@@ -1,0 +1,53 @@
+#include "tests/cli_util.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "mmdet/core/file_io.h"
+
+namespace mmdet::testing {
+namespace {
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+std::string ShellQuote(const std::string& word) {
+  std::string quoted = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+}  // namespace
+
+CliResult RunCli(const std::string& binary, const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string out_path = TempDir() + "/cli_out_" + std::to_string(counter);
+  const std::string err_path = TempDir() + "/cli_err_" + std::to_string(counter++);
+  std::string command = ShellQuote(binary);
+  for (const std::string& arg : args) command += " " + ShellQuote(arg);
+  command += " >" + ShellQuote(out_path) + " 2>" + ShellQuote(err_path) + " </dev/null";
+  int status = std::system(command.c_str());
+  CliResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out_path).value_or("");
+  result.err = ReadFile(err_path).value_or("");
+  return result;
+}
+
+std::string WriteTempFile(const std::string& name, const std::string& contents) {
+  const std::string path = TempDir() + "/" + name;
+  if (!WriteFileAtomically(path, contents).ok()) std::abort();
+  return path;
+}
+
+}  // namespace mmdet::testing
