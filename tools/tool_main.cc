@@ -1,5 +1,7 @@
 #include "tools/tool_main.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -146,6 +148,14 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
 
 std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv) {
   ToolName() = Basename(argc > 0 ? argv[0] : "mmdet");
+  // Under `bazel run` the tool starts in its runfiles tree; relative paths on the command
+  // line mean the user's directory.
+  if (const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY")) {
+    if (::chdir(cwd) != 0) {
+      std::fprintf(stderr, "%s: error: cannot enter %s\n", ToolName().c_str(), cwd);
+      std::exit(2);
+    }
+  }
   absl::SetProgramUsageMessage(spec.usage);
   absl::StatusOr<NormalizedArgs> normalized =
       NormalizeArgs(spec, std::vector<std::string>(argv, argv + argc));

@@ -54,7 +54,8 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
                                              const std::vector<std::string>& argv);
 
 // Parses flags (exits 2 on a bad one, 0 after --help), starts logging, and returns the
-// positional arguments (without argv[0]).
+// positional arguments (without argv[0]). Under `bazel run` it first changes to the
+// directory bazel was run from, so relative paths work as typed.
 std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv);
 
 // The --options overrides InitTool collected.

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's set-up + main job: installs the Debian packages if missing, builds every
+# tool, and runs them on the bundled configs (no download needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh
+bazel build //tools/...
+config=configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt
+echo "== print_config ${config} --options total_epochs=24 model.backbone.depth=101" >&2
+bazel run -- //tools:print_config "${config}" \
+  --options total_epochs=24 model.backbone.depth=101 | head -n 40
+echo "== print_config on a misspelled field (expected: one line, exit 2)" >&2
+bad=$(mktemp --suffix=.pbtxt)
+printf 'total_epochs: 12\nlog_config { intervl: 5 }\n' >"$bad"
+set +e
+bazel run -- //tools:print_config "$bad" 2>&1 | tail -n 1
+echo "exit code: ${PIPESTATUS[0]}" >&2
+rm -f "$bad"
