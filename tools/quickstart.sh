@@ -8,7 +8,7 @@ bazel build //tools/...
 config=configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt
 echo "== print_config ${config} --options total_epochs=24 model.backbone.depth=101" >&2
 bazel run -- //tools:print_config "${config}" \
-  --options total_epochs=24 model.backbone.depth=101 | head -n 40
+  --options total_epochs=24 model.backbone.depth=101 | sed -n 1,40p
 echo "== print_config on a misspelled field (expected: one line, exit 2)" >&2
 bad=$(mktemp --suffix=.pbtxt)
 printf 'total_epochs: 12\nlog_config { intervl: 5 }\n' >"$bad"
