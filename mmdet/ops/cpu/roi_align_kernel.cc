@@ -1,0 +1,135 @@
+// CPU kernels of mmdet::roi_align and its backward, parallel over RoIs.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include "mmdet/ops/kernel_common.h"
+#include "mmdet/ops/roi_align_checks.h"
+
+namespace mmdet::ops {
+namespace {
+
+template <typename T>
+void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int channels,
+                        int height, int width, T spatial_scale, int pooled_height,
+                        int pooled_width, int sampling_ratio, bool aligned, T* output) {
+  at::parallel_for(0, num_rois, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      const T* roi = rois + n * 5;
+      const int64_t batch = static_cast<int64_t>(roi[0]);
+      const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
+                                                sampling_ratio, aligned);
+      for (int c = 0; c < channels; ++c) {
+        const T* plane = input + (batch * channels + c) * height * width;
+        T* out = output + ((n * channels + c) * pooled_height) * pooled_width;
+        for (int ph = 0; ph < pooled_height; ++ph) {
+          for (int pw = 0; pw < pooled_width; ++pw) {
+            T sum = 0;
+            for (int iy = 0; iy < g.grid_h; ++iy) {
+              const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+              for (int ix = 0; ix < g.grid_w; ++ix) {
+                const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+                const auto t = detail::ComputeBilinearTaps(height, width, y, x);
+                if (!t.valid) continue;
+                sum += t.w1 * plane[t.y_low * width + t.x_low] +
+                       t.w2 * plane[t.y_low * width + t.x_high] +
+                       t.w3 * plane[t.y_high * width + t.x_low] +
+                       t.w4 * plane[t.y_high * width + t.x_high];
+              }
+            }
+            out[ph * pooled_width + pw] = sum / g.count;
+          }
+        }
+      }
+    }
+  });
+}
+
+// Serial over RoIs: different RoIs add into the same input gradient.
+template <typename T>
+void RoiAlignBackwardImpl(const T* grad, const T* rois, int64_t num_rois, int channels,
+                         int height, int width, T spatial_scale, int pooled_height,
+                         int pooled_width, int sampling_ratio, bool aligned, T* grad_input,
+                         int64_t grad_stride_n, int64_t grad_stride_c, int64_t grad_stride_h,
+                         int64_t grad_stride_w) {
+  for (int64_t n = 0; n < num_rois; ++n) {
+    const T* roi = rois + n * 5;
+    const int64_t batch = static_cast<int64_t>(roi[0]);
+    const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
+                                              sampling_ratio, aligned);
+    for (int c = 0; c < channels; ++c) {
+      T* plane = grad_input + (batch * channels + c) * height * width;
+      for (int ph = 0; ph < pooled_height; ++ph) {
+        for (int pw = 0; pw < pooled_width; ++pw) {
+          const T g_out = grad[n * grad_stride_n + c * grad_stride_c + ph * grad_stride_h +
+                               pw * grad_stride_w] /
+                          g.count;
+          for (int iy = 0; iy < g.grid_h; ++iy) {
+            const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+            for (int ix = 0; ix < g.grid_w; ++ix) {
+              const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+              const auto t = detail::ComputeBilinearTaps(height, width, y, x);
+              if (!t.valid) continue;
+              plane[t.y_low * width + t.x_low] += g_out * t.w1;
+              plane[t.y_low * width + t.x_high] += g_out * t.w2;
+              plane[t.y_high * width + t.x_low] += g_out * t.w3;
+              plane[t.y_high * width + t.x_high] += g_out * t.w4;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+at::Tensor RoiAlignCpu(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
+                       int64_t pooled_height, int64_t pooled_width, int64_t sampling_ratio,
+                       bool aligned) {
+  detail::CheckRoiAlignArgs(input, rois, pooled_height, pooled_width);
+  const int64_t num_rois = rois.size(0);
+  const int64_t channels = input.size(1);
+  at::Tensor output = at::zeros({num_rois, channels, pooled_height, pooled_width},
+                                input.options());
+  if (output.numel() == 0) return output;
+  at::Tensor input_c = input.contiguous();
+  at::Tensor rois_c = rois.contiguous();
+  AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_align_forward_cpu", [&] {
+    RoiAlignForwardImpl<scalar_t>(input_c.data_ptr<scalar_t>(), rois_c.data_ptr<scalar_t>(),
+                                 num_rois, channels, input.size(2), input.size(3),
+                                 static_cast<scalar_t>(spatial_scale), pooled_height,
+                                 pooled_width, sampling_ratio, aligned,
+                                 output.data_ptr<scalar_t>());
+  });
+  return output;
+}
+
+at::Tensor RoiAlignBackwardCpu(const at::Tensor& grad, const at::Tensor& rois,
+                               double spatial_scale, int64_t pooled_height,
+                               int64_t pooled_width, int64_t batch_size, int64_t channels,
+                               int64_t height, int64_t width, int64_t sampling_ratio,
+                               bool aligned) {
+  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, "roi_align backward: rois must be [K, 5]");
+  TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois.size(0),
+              "roi_align backward: grad must be [K, C, PH, PW], got ", grad.sizes());
+  at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad.options());
+  if (grad.numel() == 0) return grad_input;
+  at::Tensor rois_c = rois.contiguous();
+  AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "roi_align_backward_cpu", [&] {
+    RoiAlignBackwardImpl<scalar_t>(grad.data_ptr<scalar_t>(), rois_c.data_ptr<scalar_t>(),
+                                  rois.size(0), channels, height, width,
+                                  static_cast<scalar_t>(spatial_scale), pooled_height,
+                                  pooled_width, sampling_ratio, aligned,
+                                  grad_input.data_ptr<scalar_t>(), grad.stride(0),
+                                  grad.stride(1), grad.stride(2), grad.stride(3));
+  });
+  return grad_input;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(mmdet, CPU, m) {
+  m.impl("roi_align", TORCH_FN(RoiAlignCpu));
+  m.impl("_roi_align_backward", TORCH_FN(RoiAlignBackwardCpu));
+}
+
+}  // namespace mmdet::ops

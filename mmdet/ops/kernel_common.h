@@ -1,0 +1,114 @@
+// Math shared by the CPU and CUDA kernels of mmdet/ops, compiled by both g++ and nvcc so
+// the two backends cannot drift apart.
+#ifndef MMDET_OPS_KERNEL_COMMON_H_
+#define MMDET_OPS_KERNEL_COMMON_H_
+
+#include <cmath>
+
+#ifdef __CUDACC__
+#define MMDET_HOST_DEVICE __host__ __device__
+#else
+#define MMDET_HOST_DEVICE
+#endif
+
+namespace mmdet::ops::detail {
+
+// IoU of boxes a and b given as (x1, y1, x2, y2). `offset` is 0 for MMDetection v2 /
+// torchvision geometry (width = x2 - x1) and 1 for the legacy v1 "+1" convention.
+template <typename T>
+MMDET_HOST_DEVICE inline T BoxIoU(const T* a, const T* b, T offset) {
+  const T left = a[0] > b[0] ? a[0] : b[0];
+  const T top = a[1] > b[1] ? a[1] : b[1];
+  const T right = a[2] < b[2] ? a[2] : b[2];
+  const T bottom = a[3] < b[3] ? a[3] : b[3];
+  T w = right - left + offset;
+  T h = bottom - top + offset;
+  w = w > T(0) ? w : T(0);
+  h = h > T(0) ? h : T(0);
+  const T inter = w * h;
+  const T area_a = (a[2] - a[0] + offset) * (a[3] - a[1] + offset);
+  const T area_b = (b[2] - b[0] + offset) * (b[3] - b[1] + offset);
+  const T denom = area_a + area_b - inter;
+  return denom > T(0) ? inter / denom : T(0);
+}
+
+// The four taps of a bilinear sample at (y, x) on a height x width map, as RoIAlign defines
+// it (torchvision / MMDetection v2): a sample more than one pixel outside the map is zero;
+// otherwise coordinates are clamped to [0, size - 1].
+template <typename T>
+struct BilinearTaps {
+  int y_low = 0, x_low = 0, y_high = 0, x_high = 0;
+  T w1 = 0, w2 = 0, w3 = 0, w4 = 0;  // (low,low) (low,high) (high,low) (high,high)
+  bool valid = false;
+};
+
+template <typename T>
+MMDET_HOST_DEVICE inline BilinearTaps<T> ComputeBilinearTaps(int height, int width, T y, T x) {
+  BilinearTaps<T> taps;
+  if (y < T(-1.0) || y > T(height) || x < T(-1.0) || x > T(width)) return taps;
+  if (y <= T(0)) y = T(0);
+  if (x <= T(0)) x = T(0);
+  taps.y_low = static_cast<int>(y);
+  taps.x_low = static_cast<int>(x);
+  if (taps.y_low >= height - 1) {
+    taps.y_high = taps.y_low = height - 1;
+    y = static_cast<T>(taps.y_low);
+  } else {
+    taps.y_high = taps.y_low + 1;
+  }
+  if (taps.x_low >= width - 1) {
+    taps.x_high = taps.x_low = width - 1;
+    x = static_cast<T>(taps.x_low);
+  } else {
+    taps.x_high = taps.x_low + 1;
+  }
+  const T ly = y - static_cast<T>(taps.y_low);
+  const T lx = x - static_cast<T>(taps.x_low);
+  const T hy = T(1) - ly;
+  const T hx = T(1) - lx;
+  taps.w1 = hy * hx;
+  taps.w2 = hy * lx;
+  taps.w3 = ly * hx;
+  taps.w4 = ly * lx;
+  taps.valid = true;
+  return taps;
+}
+
+// The geometry of one RoI on the feature map: start, bin size and samples per bin.
+template <typename T>
+struct RoiGeometry {
+  T start_h, start_w, bin_h, bin_w;
+  int grid_h, grid_w;
+  T count;  // samples averaged per output bin
+};
+
+// `roi` is (batch_index, x1, y1, x2, y2) in image coordinates. With `aligned` the box is
+// shifted by -0.5 pixel so that pixel centres line up (Detectron2 / MMDetection v2); without
+// it a RoI is at least 1x1 (the legacy behaviour).
+template <typename T>
+MMDET_HOST_DEVICE inline RoiGeometry<T> ComputeRoiGeometry(const T* roi, T spatial_scale,
+                                                           int pooled_height, int pooled_width,
+                                                           int sampling_ratio, bool aligned) {
+  const T offset = aligned ? T(0.5) : T(0);
+  RoiGeometry<T> g;
+  g.start_w = roi[1] * spatial_scale - offset;
+  g.start_h = roi[2] * spatial_scale - offset;
+  T roi_w = roi[3] * spatial_scale - offset - g.start_w;
+  T roi_h = roi[4] * spatial_scale - offset - g.start_h;
+  if (!aligned) {
+    roi_w = roi_w > T(1) ? roi_w : T(1);
+    roi_h = roi_h > T(1) ? roi_h : T(1);
+  }
+  g.bin_h = roi_h / static_cast<T>(pooled_height);
+  g.bin_w = roi_w / static_cast<T>(pooled_width);
+  // Adaptive sampling (sampling_ratio <= 0): ceil(roi size / output size) per axis.
+  g.grid_h = sampling_ratio > 0 ? sampling_ratio : static_cast<int>(ceil(roi_h / pooled_height));
+  g.grid_w = sampling_ratio > 0 ? sampling_ratio : static_cast<int>(ceil(roi_w / pooled_width));
+  const int count = g.grid_h * g.grid_w;
+  g.count = static_cast<T>(count > 1 ? count : 1);
+  return g;
+}
+
+}  // namespace mmdet::ops::detail
+
+#endif  // MMDET_OPS_KERNEL_COMMON_H_

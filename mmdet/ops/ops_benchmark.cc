@@ -1,0 +1,136 @@
+// Benchmarks of the ops on Faster R-CNN-sized inputs, CPU and (when available) CUDA:
+//   bazel run -c opt //mmdet/ops:ops_benchmark -- --benchmark_filter=Nms
+// Set the CPU thread count with --threads=N (default: all cores).
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "mmdet/ops/bbox_overlaps.h"
+#include "mmdet/ops/nms.h"
+#include "mmdet/ops/roi_align.h"
+
+namespace mmdet::ops {
+namespace {
+
+void Sync(const at::Device& device) {
+  if (device.is_cuda()) at::empty({1}, at::TensorOptions().device(device)).cpu();
+}
+
+at::Tensor RandomBoxes(int64_t n, const at::Device& device) {
+  at::Tensor xy = at::rand({n, 2}) * 1200;
+  at::Tensor wh = at::rand({n, 2}) * 200 + 4;
+  return at::cat({xy, xy + wh}, 1).to(device);
+}
+
+// RPN-style: n proposals, IoU 0.7.
+void BM_Nms(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  at::Tensor boxes = RandomBoxes(state.range(0), device);
+  at::Tensor scores = at::rand({state.range(0)}).to(device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(Nms(boxes, scores, 0.7));
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// RCNN post-processing: 1000 boxes x 80 classes above a score threshold.
+void BM_BatchedNms(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  const int64_t n = state.range(0);
+  at::Tensor boxes = RandomBoxes(n, device);
+  at::Tensor scores = at::rand({n}).to(device);
+  at::Tensor idxs = at::randint(0, 80, {n}, at::kLong).to(device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(BatchedNms(boxes, scores, idxs, NmsOptions{}));
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void BM_SoftNms(benchmark::State& state) {
+  at::manual_seed(0);
+  at::Tensor boxes = RandomBoxes(state.range(0), at::kCPU);
+  at::Tensor scores = at::rand({state.range(0)});
+  for (auto _ : state) benchmark::DoNotOptimize(SoftNms(boxes, scores, 0.3));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// The box head's RoIAlign: 512 RoIs/image, 256 channels, stride-4 map of an 800x1216 image.
+void BM_RoiAlignForward(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  const int64_t k = state.range(0);
+  at::Tensor feat = at::rand({2, 256, 200, 304}).to(device);
+  at::Tensor rois = at::cat({at::randint(0, 2, {k, 1}).to(at::kFloat), RandomBoxes(k, at::kCPU)},
+                            1)
+                        .to(device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(RoiAlign(feat, rois, 0.25, 7, 7, 0, true));
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * k);
+}
+
+void BM_RoiAlignBackward(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  const int64_t k = state.range(0);
+  at::Tensor feat = at::rand({2, 256, 200, 304}).to(device).requires_grad_(true);
+  at::Tensor rois = at::cat({at::randint(0, 2, {k, 1}).to(at::kFloat), RandomBoxes(k, at::kCPU)},
+                            1)
+                        .to(device);
+  at::Tensor out = RoiAlign(feat, rois, 0.25, 7, 7, 0, true);
+  at::Tensor grad = at::ones_like(out);
+  for (auto _ : state) {
+    out.backward(grad, /*retain_graph=*/true);
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * k);
+}
+
+// Assigner-style: anchors x gt boxes.
+void BM_BboxOverlaps(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  at::Tensor anchors = RandomBoxes(state.range(0), device);
+  at::Tensor gts = RandomBoxes(state.range(1), device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(BboxOverlaps(anchors, gts));
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(1));
+}
+
+void RegisterAll(const at::Device& device) {
+  const std::string tag = device.is_cuda() ? "/cuda" : "/cpu";
+  benchmark::RegisterBenchmark(("BM_Nms" + tag).c_str(), BM_Nms, device)
+      ->Arg(1000)->Arg(2000)->Arg(12000)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_BatchedNms" + tag).c_str(), BM_BatchedNms, device)
+      ->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_RoiAlignForward" + tag).c_str(), BM_RoiAlignForward, device)
+      ->Arg(1024)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_RoiAlignBackward" + tag).c_str(), BM_RoiAlignBackward,
+                               device)
+      ->Arg(1024)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_BboxOverlaps" + tag).c_str(), BM_BboxOverlaps, device)
+      ->Args({200000, 20})->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+}  // namespace mmdet::ops
+
+int main(int argc, char** argv) {
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
+  }
+  at::set_num_threads(threads > 0 ? threads : 1);
+  benchmark::Initialize(&argc, argv);
+  mmdet::ops::RegisterAll(at::kCPU);
+  benchmark::RegisterBenchmark("BM_SoftNms/cpu", mmdet::ops::BM_SoftNms)
+      ->Arg(1000)->Unit(benchmark::kMillisecond);
+  if (at::hasCUDA()) mmdet::ops::RegisterAll(at::Device(at::kCUDA, 0));
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}
