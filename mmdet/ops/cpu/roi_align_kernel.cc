@@ -3,82 +3,108 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <vector>
+
 #include "mmdet/ops/kernel_common.h"
 #include "mmdet/ops/roi_align_checks.h"
 
 namespace mmdet::ops {
 namespace {
 
+// The sampling taps of a RoI depend on its geometry only, so they are computed once per
+// RoI and reused for every channel.
 template <typename T>
 void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int channels,
-                        int height, int width, T spatial_scale, int pooled_height,
-                        int pooled_width, int sampling_ratio, bool aligned, T* output) {
+                         int height, int width, T spatial_scale, int pooled_height,
+                         int pooled_width, int sampling_ratio, bool aligned, T* output) {
   at::parallel_for(0, num_rois, 1, [&](int64_t begin, int64_t end) {
+    std::vector<detail::BilinearTaps<T>> taps;
     for (int64_t n = begin; n < end; ++n) {
       const T* roi = rois + n * 5;
       const int64_t batch = static_cast<int64_t>(roi[0]);
       const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
                                                 sampling_ratio, aligned);
+      const int samples = g.grid_h * g.grid_w;
+      taps.resize(static_cast<size_t>(pooled_height) * pooled_width * samples);
+      auto* tap = taps.data();
+      for (int ph = 0; ph < pooled_height; ++ph) {
+        for (int pw = 0; pw < pooled_width; ++pw) {
+          for (int iy = 0; iy < g.grid_h; ++iy) {
+            const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+            for (int ix = 0; ix < g.grid_w; ++ix) {
+              const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+              *tap++ = detail::ComputeBilinearTaps(height, width, y, x);
+            }
+          }
+        }
+      }
       for (int c = 0; c < channels; ++c) {
         const T* plane = input + (batch * channels + c) * height * width;
         T* out = output + ((n * channels + c) * pooled_height) * pooled_width;
-        for (int ph = 0; ph < pooled_height; ++ph) {
-          for (int pw = 0; pw < pooled_width; ++pw) {
-            T sum = 0;
-            for (int iy = 0; iy < g.grid_h; ++iy) {
-              const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
-              for (int ix = 0; ix < g.grid_w; ++ix) {
-                const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
-                const auto t = detail::ComputeBilinearTaps(height, width, y, x);
-                if (!t.valid) continue;
-                sum += t.w1 * plane[t.y_low * width + t.x_low] +
-                       t.w2 * plane[t.y_low * width + t.x_high] +
-                       t.w3 * plane[t.y_high * width + t.x_low] +
-                       t.w4 * plane[t.y_high * width + t.x_high];
-              }
-            }
-            out[ph * pooled_width + pw] = sum / g.count;
+        const auto* t = taps.data();
+        for (int bin = 0; bin < pooled_height * pooled_width; ++bin) {
+          T sum = 0;
+          for (int s = 0; s < samples; ++s, ++t) {
+            if (!t->valid) continue;
+            sum += t->w1 * plane[t->y_low * width + t->x_low] +
+                   t->w2 * plane[t->y_low * width + t->x_high] +
+                   t->w3 * plane[t->y_high * width + t->x_low] +
+                   t->w4 * plane[t->y_high * width + t->x_high];
           }
+          out[bin] = sum / g.count;
         }
       }
     }
   });
 }
 
-// Serial over RoIs: different RoIs add into the same input gradient.
+// RoIs are visited in order (several RoIs add into the same gradient plane); the channels
+// of one RoI write disjoint planes, so they run in parallel.
 template <typename T>
 void RoiAlignBackwardImpl(const T* grad, const T* rois, int64_t num_rois, int channels,
-                         int height, int width, T spatial_scale, int pooled_height,
-                         int pooled_width, int sampling_ratio, bool aligned, T* grad_input,
-                         int64_t grad_stride_n, int64_t grad_stride_c, int64_t grad_stride_h,
-                         int64_t grad_stride_w) {
+                          int height, int width, T spatial_scale, int pooled_height,
+                          int pooled_width, int sampling_ratio, bool aligned, T* grad_input,
+                          int64_t grad_stride_n, int64_t grad_stride_c, int64_t grad_stride_h,
+                          int64_t grad_stride_w) {
+  std::vector<detail::BilinearTaps<T>> taps;
   for (int64_t n = 0; n < num_rois; ++n) {
     const T* roi = rois + n * 5;
     const int64_t batch = static_cast<int64_t>(roi[0]);
     const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
                                               sampling_ratio, aligned);
-    for (int c = 0; c < channels; ++c) {
-      T* plane = grad_input + (batch * channels + c) * height * width;
-      for (int ph = 0; ph < pooled_height; ++ph) {
-        for (int pw = 0; pw < pooled_width; ++pw) {
-          const T g_out = grad[n * grad_stride_n + c * grad_stride_c + ph * grad_stride_h +
-                               pw * grad_stride_w] /
-                          g.count;
-          for (int iy = 0; iy < g.grid_h; ++iy) {
-            const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
-            for (int ix = 0; ix < g.grid_w; ++ix) {
-              const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
-              const auto t = detail::ComputeBilinearTaps(height, width, y, x);
-              if (!t.valid) continue;
-              plane[t.y_low * width + t.x_low] += g_out * t.w1;
-              plane[t.y_low * width + t.x_high] += g_out * t.w2;
-              plane[t.y_high * width + t.x_low] += g_out * t.w3;
-              plane[t.y_high * width + t.x_high] += g_out * t.w4;
-            }
+    const int samples = g.grid_h * g.grid_w;
+    taps.resize(static_cast<size_t>(pooled_height) * pooled_width * samples);
+    auto* tap = taps.data();
+    for (int ph = 0; ph < pooled_height; ++ph) {
+      for (int pw = 0; pw < pooled_width; ++pw) {
+        for (int iy = 0; iy < g.grid_h; ++iy) {
+          const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+          for (int ix = 0; ix < g.grid_w; ++ix) {
+            const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+            *tap++ = detail::ComputeBilinearTaps(height, width, y, x);
           }
         }
       }
     }
+    at::parallel_for(0, channels, 8, [&](int64_t c_begin, int64_t c_end) {
+      for (int64_t c = c_begin; c < c_end; ++c) {
+        T* plane = grad_input + (batch * channels + c) * height * width;
+        const T* g_plane = grad + n * grad_stride_n + c * grad_stride_c;
+        const auto* t = taps.data();
+        for (int ph = 0; ph < pooled_height; ++ph) {
+          for (int pw = 0; pw < pooled_width; ++pw) {
+            const T g_out = g_plane[ph * grad_stride_h + pw * grad_stride_w] / g.count;
+            for (int s = 0; s < samples; ++s, ++t) {
+              if (!t->valid) continue;
+              plane[t->y_low * width + t->x_low] += g_out * t->w1;
+              plane[t->y_low * width + t->x_high] += g_out * t->w2;
+              plane[t->y_high * width + t->x_low] += g_out * t->w3;
+              plane[t->y_high * width + t->x_high] += g_out * t->w4;
+            }
+          }
+        }
+      }
+    });
   }
 }
 
