@@ -109,6 +109,51 @@ MMDET_HOST_DEVICE inline RoiGeometry<T> ComputeRoiGeometry(const T* roi, T spati
   return g;
 }
 
+// The input window of RoIPool output bin (ph, pw), as torchvision / mmcv define it: the RoI
+// corners are rounded to the feature grid, its extent counts both ends (+1, at least 1),
+// and bins are floor/ceil of equal fractions, clipped to the map. Empty when end <= start.
+struct PoolWindow {
+  int h_start, h_end, w_start, w_end;
+  MMDET_HOST_DEVICE bool empty() const { return h_end <= h_start || w_end <= w_start; }
+};
+
+template <typename T>
+MMDET_HOST_DEVICE inline PoolWindow ComputePoolWindow(const T* roi, T spatial_scale, int height,
+                                                      int width, int pooled_height,
+                                                      int pooled_width, int ph, int pw) {
+  const int roi_start_w = static_cast<int>(round(roi[1] * spatial_scale));
+  const int roi_start_h = static_cast<int>(round(roi[2] * spatial_scale));
+  const int roi_end_w = static_cast<int>(round(roi[3] * spatial_scale));
+  const int roi_end_h = static_cast<int>(round(roi[4] * spatial_scale));
+  const int roi_w = roi_end_w - roi_start_w + 1 > 1 ? roi_end_w - roi_start_w + 1 : 1;
+  const int roi_h = roi_end_h - roi_start_h + 1 > 1 ? roi_end_h - roi_start_h + 1 : 1;
+  const T bin_h = static_cast<T>(roi_h) / static_cast<T>(pooled_height);
+  const T bin_w = static_cast<T>(roi_w) / static_cast<T>(pooled_width);
+  auto clip = [](int v, int hi) { return v < 0 ? 0 : (v > hi ? hi : v); };
+  PoolWindow window;
+  window.h_start = clip(static_cast<int>(floor(ph * bin_h)) + roi_start_h, height);
+  window.h_end = clip(static_cast<int>(ceil((ph + 1) * bin_h)) + roi_start_h, height);
+  window.w_start = clip(static_cast<int>(floor(pw * bin_w)) + roi_start_w, width);
+  window.w_end = clip(static_cast<int>(ceil((pw + 1) * bin_w)) + roi_start_w, width);
+  return window;
+}
+
+// Sigmoid focal loss of one logit (mmcv's kernel): `is_target` says whether this class is
+// the sample's label. Returns the loss and, through *grad, d loss / d logit.
+template <typename T>
+MMDET_HOST_DEVICE inline T FocalLossTerm(T logit, bool is_target, T gamma, T alpha, T* grad) {
+  const T tiny = T(1.1754943508222875e-38);  // FLT_MIN, as mmcv clamps the logs
+  const T p = T(1) / (T(1) + exp(-logit));
+  if (is_target) {
+    const T log_p = log(p > tiny ? p : tiny);
+    *grad = -alpha * pow(T(1) - p, gamma) * (T(1) - p - gamma * p * log_p);
+    return -alpha * pow(T(1) - p, gamma) * log_p;
+  }
+  const T log_q = log(T(1) - p > tiny ? T(1) - p : tiny);
+  *grad = -(T(1) - alpha) * pow(p, gamma) * (gamma * (T(1) - p) * log_q - p);
+  return -(T(1) - alpha) * pow(p, gamma) * log_q;
+}
+
 }  // namespace mmdet::ops::detail
 
 #endif  // MMDET_OPS_KERNEL_COMMON_H_

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "mmdet/ops/bbox_overlaps.h"
+#include "mmdet/ops/focal_loss.h"
 #include "mmdet/ops/nms.h"
 #include "mmdet/ops/roi_align.h"
+#include "mmdet/ops/roi_pool.h"
 
 namespace mmdet::ops {
 namespace {
@@ -90,6 +92,32 @@ void BM_RoiAlignBackward(benchmark::State& state, at::Device device) {
   state.SetItemsProcessed(state.iterations() * k);
 }
 
+void BM_RoiPoolForward(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  const int64_t k = state.range(0);
+  at::Tensor feat = at::rand({2, 256, 200, 304}).to(device);
+  at::Tensor rois = at::cat({at::randint(0, 2, {k, 1}).to(at::kFloat), RandomBoxes(k, at::kCPU)},
+                            1)
+                        .to(device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(RoiPool(feat, rois, 0.25, 7, 7));
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * k);
+}
+
+// RetinaNet's classification loss: ~100k anchors x 80 classes, forward + backward.
+void BM_SigmoidFocalLoss(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  at::Tensor logits = at::randn({state.range(0), 80}).to(device).requires_grad_(true);
+  at::Tensor labels = at::randint(0, 81, {state.range(0)}, at::kLong).to(device);
+  for (auto _ : state) {
+    SigmoidFocalLoss(logits, labels, 2.0, 0.25).sum().backward();
+    Sync(device);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0) * 80);
+}
+
 // Assigner-style: anchors x gt boxes.
 void BM_BboxOverlaps(benchmark::State& state, at::Device device) {
   at::manual_seed(0);
@@ -113,6 +141,11 @@ void RegisterAll(const at::Device& device) {
   benchmark::RegisterBenchmark(("BM_RoiAlignBackward" + tag).c_str(), BM_RoiAlignBackward,
                                device)
       ->Arg(1024)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_RoiPoolForward" + tag).c_str(), BM_RoiPoolForward, device)
+      ->Arg(1024)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_SigmoidFocalLoss" + tag).c_str(), BM_SigmoidFocalLoss,
+                               device)
+      ->Arg(100000)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("BM_BboxOverlaps" + tag).c_str(), BM_BboxOverlaps, device)
       ->Args({200000, 20})->Unit(benchmark::kMillisecond);
 }

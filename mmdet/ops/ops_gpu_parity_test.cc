@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "mmdet/ops/focal_loss.h"
 #include "mmdet/ops/nms.h"
 #include "mmdet/ops/roi_align.h"
+#include "mmdet/ops/roi_pool.h"
 
 namespace mmdet::ops {
 namespace {
@@ -75,6 +77,35 @@ TEST_F(GpuParityTest, RoiAlignForwardAndBackward) {
   at::Tensor empty = RoiAlign(at::rand({1, 4, 8, 8}).cuda(), at::zeros({0, 5}).cuda(), 1.0, 7,
                               7, 0, true);
   EXPECT_EQ(empty.size(0), 0);
+}
+
+TEST_F(GpuParityTest, RoiPoolForwardAndBackward) {
+  at::Tensor input = at::rand({2, 16, 50, 68}, at::kDouble);
+  at::Tensor rois = at::cat({at::randint(0, 2, {300, 1}, at::kDouble),
+                             RandomBoxes(300, at::kDouble) / 8},
+                            1);
+  at::Tensor x_cpu = input.clone().requires_grad_(true);
+  at::Tensor x_gpu = input.cuda().requires_grad_(true);
+  at::Tensor out_cpu = RoiPool(x_cpu, rois, 0.25, 7, 7);
+  at::Tensor out_gpu = RoiPool(x_gpu, rois.cuda(), 0.25, 7, 7);
+  EXPECT_TRUE(at::equal(out_cpu, out_gpu.cpu()));
+  at::Tensor weights = at::rand_like(out_cpu);
+  (out_cpu * weights).sum().backward();
+  (out_gpu * weights.cuda()).sum().backward();
+  EXPECT_TRUE(at::allclose(x_cpu.grad(), x_gpu.grad().cpu(), 1e-9, 1e-12));
+}
+
+TEST_F(GpuParityTest, SigmoidFocalLossForwardAndBackward) {
+  at::Tensor logits = at::randn({4000, 80}) * 4;
+  at::Tensor labels = at::randint(0, 81, {4000}, at::kLong);
+  at::Tensor x_cpu = logits.clone().requires_grad_(true);
+  at::Tensor x_gpu = logits.cuda().requires_grad_(true);
+  at::Tensor cpu = SigmoidFocalLoss(x_cpu, labels, 2.0, 0.25);
+  at::Tensor gpu = SigmoidFocalLoss(x_gpu, labels.cuda(), 2.0, 0.25);
+  EXPECT_TRUE(at::allclose(cpu, gpu.cpu(), 1e-5, 1e-6));
+  cpu.sum().backward();
+  gpu.sum().backward();
+  EXPECT_TRUE(at::allclose(x_cpu.grad(), x_gpu.grad().cpu(), 1e-5, 1e-6));
 }
 
 }  // namespace

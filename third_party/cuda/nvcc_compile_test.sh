@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Compiles each .cu given after the flags with the CUDA toolkit's nvcc (no GPU needed).
-# $1: nvcc flags; $2...: sources (runfiles paths). Fails on the first error, with nvcc's
-# output, so a CUDA compile error fails `bazel test //...` in CI.
+# Compiles each .cu given after the flags with the CUDA toolkit's nvcc (no GPU needed), one
+# file per core at a time. $1: nvcc flags; $2...: sources (runfiles paths). Fails with
+# nvcc's output if any file fails, so a CUDA compile error fails `bazel test //...` in CI.
 set -uo pipefail
 flags=$1
 shift
@@ -15,13 +15,31 @@ cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 [[ -e external ]] || ln -s .. external 2>/dev/null || true
 out="${TEST_TMPDIR:-/tmp}/nvcc_check"
 mkdir -p "$out"
-for src in "$@"; do
+
+compile() {
+  local src=$1 name start
+  name=$(echo "$src" | tr '/' '_')
   start=$(date +%s)
   # shellcheck disable=SC2086
-  if ! "$nvcc" $flags -c "$src" -o "$out/$(basename "$src").o" 2>"$out/log"; then
-    grep -v "warning #" "$out/log" >&2
+  if "$nvcc" $flags -c "$src" -o "$out/$name.o" 2>"$out/$name.log"; then
+    echo "nvcc_compile_test: ok $src ($(( $(date +%s) - start ))s)"
+  else
+    grep -v "warning #" "$out/$name.log" >&2
     echo "nvcc_compile_test: FAILED: $src" >&2
-    exit 1
+    return 1
   fi
-  echo "nvcc_compile_test: ok $src ($(( $(date +%s) - start ))s)"
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+pids=()
+for src in "$@"; do
+  compile "$src" &
+  pids+=($!)
+  if (( ${#pids[@]} >= jobs )); then
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+  fi
 done
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status

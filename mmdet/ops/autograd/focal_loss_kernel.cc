@@ -1,0 +1,50 @@
+// Autograd for mmdet::sigmoid_focal_loss.
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
+#include <torch/library.h>
+
+namespace mmdet::ops {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::Variable;
+using torch::autograd::variable_list;
+
+class FocalLossFunction : public torch::autograd::Function<FocalLossFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const Variable& logits,
+                               const Variable& labels, double gamma, double alpha) {
+    static auto op = c10::Dispatcher::singleton()
+                         .findSchemaOrThrow("mmdet::sigmoid_focal_loss", "")
+                         .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
+    ctx->saved_data["gamma"] = gamma;
+    ctx->saved_data["alpha"] = alpha;
+    ctx->save_for_backward({logits, labels});
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return {op.call(logits, labels, gamma, alpha)};
+  }
+
+  static variable_list backward(AutogradContext* ctx, const variable_list& grads) {
+    static auto op = c10::Dispatcher::singleton()
+                         .findSchemaOrThrow("mmdet::_sigmoid_focal_loss_backward", "")
+                         .typed<at::Tensor(const at::Tensor&, const at::Tensor&,
+                                           const at::Tensor&, double, double)>();
+    const auto saved = ctx->get_saved_variables();
+    return {op.call(grads[0], saved[0], saved[1], ctx->saved_data["gamma"].toDouble(),
+                    ctx->saved_data["alpha"].toDouble()),
+            Variable(), Variable(), Variable()};
+  }
+};
+
+at::Tensor FocalLossAutograd(const at::Tensor& logits, const at::Tensor& labels, double gamma,
+                             double alpha) {
+  return FocalLossFunction::apply(logits, labels, gamma, alpha)[0];
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(mmdet, Autograd, m) {
+  m.impl("sigmoid_focal_loss", TORCH_FN(FocalLossAutograd));
+}
+
+}  // namespace mmdet::ops
