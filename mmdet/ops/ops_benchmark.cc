@@ -4,12 +4,14 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <thread>
 
 #include "mmdet/ops/bbox_overlaps.h"
 #include "mmdet/ops/focal_loss.h"
+#include "mmdet/ops/mask_util.h"
 #include "mmdet/ops/nms.h"
 #include "mmdet/ops/roi_align.h"
 #include "mmdet/ops/roi_pool.h"
@@ -130,6 +132,67 @@ void BM_BboxOverlaps(benchmark::State& state, at::Device device) {
   state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(1));
 }
 
+// COCO segm evaluation / result files: full-image masks at 800 x 1333.
+at::Tensor BlobMask() {
+  at::Tensor mask = at::zeros({800, 1333}, at::kByte);
+  mask.slice(0, 100, 500).slice(1, 200, 900).fill_(1);
+  mask.slice(0, 300, 700).slice(1, 600, 1200).fill_(1);
+  return mask;
+}
+
+void BM_MaskEncode(benchmark::State& state) {
+  at::Tensor mask = BlobMask();
+  for (auto _ : state) benchmark::DoNotOptimize(Encode(mask));
+}
+
+void BM_MaskDecode(benchmark::State& state) {
+  Rle rle = Encode(BlobMask());
+  for (auto _ : state) benchmark::DoNotOptimize(Decode(rle));
+}
+
+void BM_MaskToStringFromString(benchmark::State& state) {
+  Rle rle = Encode(BlobMask()), back;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(FromString(ToString(rle), rle.h, rle.w, &back));
+  }
+}
+
+// A 40-vertex polygon per object, as COCO annotations have.
+void BM_PolygonToRle(benchmark::State& state) {
+  std::vector<double> polygon;
+  for (int i = 0; i < 40; ++i) {
+    const double a = 2 * M_PI * i / 40, r = 200 + 50 * std::sin(5 * a);
+    polygon.push_back(600 + r * std::cos(a));
+    polygon.push_back(400 + r * std::sin(a));
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(FromPolygon(polygon, 800, 1333));
+}
+
+// 100 detections x 20 ground truths of one image.
+void BM_MaskIou(benchmark::State& state) {
+  std::vector<Rle> dts, gts;
+  for (int i = 0; i < 100; ++i) {
+    at::Tensor mask = at::zeros({800, 1333}, at::kByte);
+    mask.slice(0, 5 * i, 5 * i + 200).slice(1, 10 * i, 10 * i + 300).fill_(1);
+    dts.push_back(Encode(mask));
+    if (i % 5 == 0) gts.push_back(Encode(mask.t().contiguous().t()));
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(Iou(dts, gts, std::vector<bool>(gts.size(), false)));
+  }
+}
+
+// Mask R-CNN test: 100 masks of 28 x 28 pasted into an 800 x 1333 image.
+void BM_PasteMasks(benchmark::State& state, at::Device device) {
+  at::manual_seed(0);
+  at::Tensor masks = at::rand({100, 28, 28}).to(device);
+  at::Tensor boxes = RandomBoxes(100, device);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(PasteMasks(masks, boxes, 800, 1333));
+    Sync(device);
+  }
+}
+
 void RegisterAll(const at::Device& device) {
   const std::string tag = device.is_cuda() ? "/cuda" : "/cpu";
   benchmark::RegisterBenchmark(("BM_Nms" + tag).c_str(), BM_Nms, device)
@@ -146,6 +209,8 @@ void RegisterAll(const at::Device& device) {
   benchmark::RegisterBenchmark(("BM_SigmoidFocalLoss" + tag).c_str(), BM_SigmoidFocalLoss,
                                device)
       ->Arg(100000)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("BM_PasteMasks" + tag).c_str(), BM_PasteMasks, device)
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("BM_BboxOverlaps" + tag).c_str(), BM_BboxOverlaps, device)
       ->Args({200000, 20})->Unit(benchmark::kMillisecond);
 }
@@ -163,6 +228,17 @@ int main(int argc, char** argv) {
   mmdet::ops::RegisterAll(at::kCPU);
   benchmark::RegisterBenchmark("BM_SoftNms/cpu", mmdet::ops::BM_SoftNms)
       ->Arg(1000)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_MaskEncode/cpu", mmdet::ops::BM_MaskEncode)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_MaskDecode/cpu", mmdet::ops::BM_MaskDecode)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_MaskToStringFromString/cpu",
+                               mmdet::ops::BM_MaskToStringFromString)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_PolygonToRle/cpu", mmdet::ops::BM_PolygonToRle)
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_MaskIou/cpu", mmdet::ops::BM_MaskIou)
+      ->Unit(benchmark::kMillisecond);
   if (at::hasCUDA()) mmdet::ops::RegisterAll(at::Device(at::kCUDA, 0));
   benchmark::RunSpecifiedBenchmarks();
   return 0;
