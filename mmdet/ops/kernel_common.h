@@ -13,23 +13,32 @@
 
 namespace mmdet::ops::detail {
 
-// IoU of boxes a and b given as (x1, y1, x2, y2). `offset` is 0 for MMDetection v2 /
-// torchvision geometry (width = x2 - x1) and 1 for the legacy v1 "+1" convention.
+// Area of box (x1, y1, x2, y2). `offset` is 0 for MMDetection v2 / torchvision geometry
+// (width = x2 - x1) and 1 for the legacy v1 "+1" convention.
 template <typename T>
-MMDET_HOST_DEVICE inline T BoxIoU(const T* a, const T* b, T offset) {
+MMDET_HOST_DEVICE inline T BoxArea(const T* box, T offset) {
+  return (box[2] - box[0] + offset) * (box[3] - box[1] + offset);
+}
+
+// IoU of boxes a and b given their areas (callers that compare one box with many
+// precompute them).
+template <typename T>
+MMDET_HOST_DEVICE inline T BoxIoU(const T* a, const T* b, T area_a, T area_b, T offset) {
   const T left = a[0] > b[0] ? a[0] : b[0];
   const T top = a[1] > b[1] ? a[1] : b[1];
   const T right = a[2] < b[2] ? a[2] : b[2];
   const T bottom = a[3] < b[3] ? a[3] : b[3];
-  T w = right - left + offset;
-  T h = bottom - top + offset;
-  w = w > T(0) ? w : T(0);
-  h = h > T(0) ? h : T(0);
+  const T w = right - left + offset;
+  const T h = bottom - top + offset;
+  if (w <= T(0) || h <= T(0)) return T(0);
   const T inter = w * h;
-  const T area_a = (a[2] - a[0] + offset) * (a[3] - a[1] + offset);
-  const T area_b = (b[2] - b[0] + offset) * (b[3] - b[1] + offset);
   const T denom = area_a + area_b - inter;
   return denom > T(0) ? inter / denom : T(0);
+}
+
+template <typename T>
+MMDET_HOST_DEVICE inline T BoxIoU(const T* a, const T* b, T offset) {
+  return BoxIoU(a, b, BoxArea(a, offset), BoxArea(b, offset), offset);
 }
 
 // The four taps of a bilinear sample at (y, x) on a height x width map, as RoIAlign defines

@@ -2,30 +2,24 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
-#include <algorithm>
 #include <vector>
 
+#include "mmdet/ops/kernel_common.h"
 
 namespace mmdet::ops {
 namespace {
 
-// Boxes are first gathered in score order into separate coordinate arrays with their
-// areas, so the inner loop streams through memory; the IoU is BoxIoU's, written out.
+// Boxes are first gathered in score order into one contiguous array with their areas, so
+// the inner loop streams through memory.
 template <typename T>
 at::Tensor NmsCpuImpl(const at::Tensor& boxes, const at::Tensor& order, double iou_threshold,
                       T offset) {
   const int64_t n = boxes.size(0);
-  const T* data = boxes.data_ptr<T>();
+  const at::Tensor sorted = boxes.index_select(0, order).contiguous();
+  const T* box = sorted.data_ptr<T>();
   const int64_t* idx = order.data_ptr<int64_t>();
-  std::vector<T> x1(n), y1(n), x2(n), y2(n), area(n);
-  for (int64_t a = 0; a < n; ++a) {
-    const T* box = data + idx[a] * 4;
-    x1[a] = box[0];
-    y1[a] = box[1];
-    x2[a] = box[2];
-    y2[a] = box[3];
-    area[a] = (x2[a] - x1[a] + offset) * (y2[a] - y1[a] + offset);
-  }
+  std::vector<T> area(n);
+  for (int64_t a = 0; a < n; ++a) area[a] = detail::BoxArea(box + a * 4, offset);
   std::vector<char> suppressed(n, 0);
   std::vector<int64_t> keep;
   keep.reserve(n);
@@ -33,13 +27,10 @@ at::Tensor NmsCpuImpl(const at::Tensor& boxes, const at::Tensor& order, double i
     if (suppressed[a]) continue;
     keep.push_back(idx[a]);
     for (int64_t b = a + 1; b < n; ++b) {
-      if (suppressed[b]) continue;
-      const T w = std::min(x2[a], x2[b]) - std::max(x1[a], x1[b]) + offset;
-      const T h = std::min(y2[a], y2[b]) - std::max(y1[a], y1[b]) + offset;
-      if (w <= T(0) || h <= T(0)) continue;
-      const T inter = w * h;
-      const T denom = area[a] + area[b] - inter;
-      if (denom > T(0) && inter / denom > iou_threshold) suppressed[b] = 1;
+      if (!suppressed[b] &&
+          detail::BoxIoU(box + a * 4, box + b * 4, area[a], area[b], offset) > iou_threshold) {
+        suppressed[b] = 1;
+      }
     }
   }
   return at::tensor(keep, boxes.options().dtype(at::kLong));

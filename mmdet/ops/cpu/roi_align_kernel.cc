@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "mmdet/ops/kernel_common.h"
-#include "mmdet/ops/roi_align_checks.h"
+#include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
@@ -111,7 +111,7 @@ void RoiAlignBackwardImpl(const T* grad, const T* rois, int64_t num_rois, int ch
 at::Tensor RoiAlignCpu(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
                        int64_t pooled_height, int64_t pooled_width, int64_t sampling_ratio,
                        bool aligned) {
-  detail::CheckRoiAlignArgs(input, rois, pooled_height, pooled_width);
+  detail::CheckRoiArgs("roi_align", input, rois, pooled_height, pooled_width);
   const int64_t num_rois = rois.size(0);
   const int64_t channels = input.size(1);
   at::Tensor output = at::zeros({num_rois, channels, pooled_height, pooled_width},

@@ -7,7 +7,7 @@
 #include <tuple>
 
 #include "mmdet/ops/kernel_common.h"
-#include "mmdet/ops/roi_align_checks.h"
+#include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
@@ -49,7 +49,7 @@ void RoiPoolForwardImpl(const T* input, const T* rois, int64_t num_rois, int cha
 std::tuple<at::Tensor, at::Tensor> RoiPoolCpu(const at::Tensor& input, const at::Tensor& rois,
                                               double spatial_scale, int64_t pooled_height,
                                               int64_t pooled_width) {
-  detail::CheckRoiAlignArgs(input, rois, pooled_height, pooled_width);
+  detail::CheckRoiArgs("roi_pool", input, rois, pooled_height, pooled_width);
   const int64_t channels = input.size(1);
   at::Tensor output =
       at::zeros({rois.size(0), channels, pooled_height, pooled_width}, input.options());

@@ -7,7 +7,7 @@
 #include <torch/library.h>
 
 #include "mmdet/ops/kernel_common.h"
-#include "mmdet/ops/roi_align_checks.h"
+#include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
@@ -87,7 +87,7 @@ at::Tensor RoiAlignCuda(const at::Tensor& input, const at::Tensor& rois, double 
                         int64_t pooled_height, int64_t pooled_width, int64_t sampling_ratio,
                         bool aligned) {
   TORCH_CHECK(input.is_cuda(), "roi_align: input must be a CUDA tensor");
-  detail::CheckRoiAlignArgs(input, rois, pooled_height, pooled_width);
+  detail::CheckRoiArgs("roi_align", input, rois, pooled_height, pooled_width);
   at::cuda::CUDAGuard guard(input.device());
   const int64_t channels = input.size(1);
   at::Tensor output =

@@ -8,7 +8,7 @@
 #include <tuple>
 
 #include "mmdet/ops/kernel_common.h"
-#include "mmdet/ops/roi_align_checks.h"
+#include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
@@ -66,7 +66,7 @@ std::tuple<at::Tensor, at::Tensor> RoiPoolCuda(const at::Tensor& input, const at
                                                double spatial_scale, int64_t pooled_height,
                                                int64_t pooled_width) {
   TORCH_CHECK(input.is_cuda(), "roi_pool: input must be a CUDA tensor");
-  detail::CheckRoiAlignArgs(input, rois, pooled_height, pooled_width);
+  detail::CheckRoiArgs("roi_pool", input, rois, pooled_height, pooled_width);
   at::cuda::CUDAGuard guard(input.device());
   at::Tensor output =
       at::zeros({rois.size(0), input.size(1), pooled_height, pooled_width}, input.options());
