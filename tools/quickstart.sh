@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
 bazel build //tools/...
+echo "== make_shapes_dataset -o data/shapes (the bundled synthetic COCO-format data)" >&2
+bazel run -- //tools:make_shapes_dataset -o data/shapes
+ls data/shapes/annotations >&2
 config=configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt
 echo "== print_config ${config} --options total_epochs=24 model.backbone.depth=101" >&2
 bazel run -- //tools:print_config "${config}" \
