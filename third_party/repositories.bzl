@@ -45,10 +45,12 @@ def _libtorch_impl(ctx):
             "-L" + lib,
             "-Wl,-rpath," + lib,
             # Operator registrations live in these libraries; nothing references them by name.
+            # (--no-as-needed stays on: it is Debian's default, and libraries that only a
+            # shared object references, e.g. -lsimdjson, must not be dropped.)
             "-Wl,--no-as-needed",
             "-ltorch",
             "-ltorch_cpu",
-        ] + (["-ltorch_cuda", "-lc10_cuda"] if has_cuda else []) + ["-lc10", "-Wl,--as-needed"]
+        ] + (["-ltorch_cuda", "-lc10_cuda"] if has_cuda else []) + ["-lc10"]
         defines = ["_GLIBCXX_USE_CXX11_ABI=0"] if abi == "0" else []
         hdrs = _HEADER_GLOBS.format(d = "include")
         includes = '["include", "include/torch/csrc/api/include"]'
@@ -58,7 +60,7 @@ def _libtorch_impl(ctx):
         api = "/usr/include/torch/csrc/api/include"
         if _exists(ctx, api):
             ctx.symlink(api, "api_include")
-        linkopts = ["-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10", "-Wl,--as-needed"]
+        linkopts = ["-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10"]
         defines = []
         # ATen, c10 and the rest are under /usr/include, a compiler built-in directory.
         hdrs = _HEADER_GLOBS.format(d = "api_include")
