@@ -1,7 +1,5 @@
 #include "mmdet/config/loader.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <string>
 
@@ -16,10 +14,7 @@ std::string Write(const std::string& name, const std::string& text) {
   const std::string root = std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR")
                                                                   : "/tmp";
   const std::string path = root + "/" + name;
-  std::string dir = Dirname(path);
-  for (size_t pos = root.size() + 1; pos <= dir.size(); ++pos) {
-    if (pos == dir.size() || dir[pos] == '/') ::mkdir(dir.substr(0, pos).c_str(), 0755);
-  }
+  EXPECT_TRUE(MakeDirs(Dirname(path)).ok());
   EXPECT_TRUE(WriteFileAtomically(path, text).ok());
   return path;
 }

@@ -91,6 +91,17 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   return absl::OkStatus();
 }
 
+absl::Status MakeDirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i < path.size() && path[i] != '/') continue;
+    const std::string partial = path.substr(0, i);
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, "cannot create folder", partial);
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Dirname(absl::string_view path) {
   size_t slash = path.rfind('/');
   if (slash == absl::string_view::npos) return ".";

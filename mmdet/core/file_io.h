@@ -22,6 +22,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // directories: the parent must exist (NotFound otherwise).
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
+// Creates `path` and its missing parents (mkdir -p); existing folders are fine. The error
+// names the first folder that could not be made.
+absl::Status MakeDirs(const std::string& path);
+
 // Path helpers on '/'-separated paths (no filesystem access).
 std::string Dirname(absl::string_view path);  // "a/b/c.txt" -> "a/b", "c.txt" -> "."
 std::string JoinPath(absl::string_view dir, absl::string_view path);  // absolute `path` wins

@@ -43,6 +43,17 @@ TEST(FileIoTest, ErrorsNameThePath) {
   EXPECT_NE(no_parent.message().find("no/such/dir"), std::string::npos);
 }
 
+TEST(FileIoTest, MakeDirsCreatesParentsAndAcceptsExisting) {
+  const std::string dir = TempDir() + "/a/b/c";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  ASSERT_TRUE(MakeDirs(dir + "/").ok());
+  EXPECT_TRUE(WriteFileAtomically(dir + "/x", "1").ok());
+  absl::Status status = MakeDirs("/proc/not_here/x");
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("/proc/not_here: cannot create folder"), std::string::npos)
+      << status;
+}
+
 TEST(FileIoTest, PathHelpers) {
   EXPECT_EQ(Dirname("configs/faster_rcnn/x.pbtxt"), "configs/faster_rcnn");
   EXPECT_EQ(Dirname("x.pbtxt"), ".");

@@ -89,6 +89,15 @@ struct RoiGeometry {
   T start_h, start_w, bin_h, bin_w;
   int grid_h, grid_w;
   T count;  // samples averaged per output bin
+
+  // Coordinates of sample (iy, ix) of output bin (ph, pw): the centres of a grid_h x grid_w
+  // subdivision of the bin.
+  MMDET_HOST_DEVICE T SampleY(int ph, int iy) const {
+    return start_h + ph * bin_h + (iy + T(0.5)) * bin_h / grid_h;
+  }
+  MMDET_HOST_DEVICE T SampleX(int pw, int ix) const {
+    return start_w + pw * bin_w + (ix + T(0.5)) * bin_w / grid_w;
+  }
 };
 
 // `roi` is (batch_index, x1, y1, x2, y2) in image coordinates. With `aligned` the box is

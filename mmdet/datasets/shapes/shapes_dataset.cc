@@ -1,8 +1,5 @@
 #include "mmdet/datasets/shapes/shapes_dataset.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cmath>
 #include <iterator>
 #include <random>
@@ -24,19 +21,6 @@ namespace mmdet::datasets {
 namespace {
 
 constexpr const char* kClasses[] = {"rectangle", "circle", "triangle"};
-
-absl::Status MakeDirs(const std::string& path) {
-  std::string partial;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      partial = path.substr(0, i);
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-        return absl::PermissionDeniedError(absl::StrCat(partial, ": cannot create folder"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
 
 struct Instance {
   int category_id;

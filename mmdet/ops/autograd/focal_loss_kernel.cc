@@ -3,6 +3,8 @@
 #include <torch/autograd.h>
 #include <torch/library.h>
 
+#include "mmdet/ops/focal_loss.h"
+
 namespace mmdet::ops {
 namespace {
 
@@ -14,14 +16,12 @@ class FocalLossFunction : public torch::autograd::Function<FocalLossFunction> {
  public:
   static variable_list forward(AutogradContext* ctx, const Variable& logits,
                                const Variable& labels, double gamma, double alpha) {
-    static auto op = c10::Dispatcher::singleton()
-                         .findSchemaOrThrow("mmdet::sigmoid_focal_loss", "")
-                         .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
     ctx->saved_data["gamma"] = gamma;
     ctx->saved_data["alpha"] = alpha;
     ctx->save_for_backward({logits, labels});
     at::AutoDispatchBelowADInplaceOrView guard;
-    return {op.call(logits, labels, gamma, alpha)};
+    // Below the Autograd key, the public entry point dispatches to the device kernel.
+    return {SigmoidFocalLoss(logits, labels, gamma, alpha)};
   }
 
   static variable_list backward(AutogradContext* ctx, const variable_list& grads) {

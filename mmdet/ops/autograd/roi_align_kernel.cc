@@ -4,19 +4,10 @@
 #include <torch/autograd.h>
 #include <torch/library.h>
 
+#include "mmdet/ops/roi_align.h"
+
 namespace mmdet::ops {
 namespace {
-
-at::Tensor CallForward(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,
-                       int64_t pooled_height, int64_t pooled_width, int64_t sampling_ratio,
-                       bool aligned) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("mmdet::roi_align", "")
-                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, int64_t,
-                                         int64_t, int64_t, bool)>();
-  return op.call(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio,
-                 aligned);
-}
 
 at::Tensor CallBackward(const at::Tensor& grad, const at::Tensor& rois, double spatial_scale,
                         int64_t pooled_height, int64_t pooled_width, int64_t batch_size,
@@ -47,8 +38,9 @@ class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
     ctx->saved_data["input_shape"] = input.sizes();
     ctx->save_for_backward({rois});
     at::AutoDispatchBelowADInplaceOrView guard;
-    return {CallForward(input, rois, spatial_scale, pooled_height, pooled_width,
-                        sampling_ratio, aligned)};
+    // Below the Autograd key, the public entry point dispatches to the device kernel.
+    return {RoiAlign(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio,
+                     aligned)};
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,

@@ -11,8 +11,25 @@
 namespace mmdet::ops {
 namespace {
 
-// The sampling taps of a RoI depend on its geometry only, so they are computed once per
-// RoI and reused for every channel.
+// The bilinear taps of every sample of every bin of one RoI, bin-major; they depend on the
+// RoI's geometry only, so forward and backward compute them once per RoI, not per channel.
+template <typename T>
+void ComputeRoiTaps(const detail::RoiGeometry<T>& g, int height, int width, int pooled_height,
+                    int pooled_width, std::vector<detail::BilinearTaps<T>>* taps) {
+  taps->resize(static_cast<size_t>(pooled_height) * pooled_width * g.grid_h * g.grid_w);
+  auto* tap = taps->data();
+  for (int ph = 0; ph < pooled_height; ++ph) {
+    for (int pw = 0; pw < pooled_width; ++pw) {
+      for (int iy = 0; iy < g.grid_h; ++iy) {
+        const T y = g.SampleY(ph, iy);
+        for (int ix = 0; ix < g.grid_w; ++ix) {
+          *tap++ = detail::ComputeBilinearTaps(height, width, y, g.SampleX(pw, ix));
+        }
+      }
+    }
+  }
+}
+
 template <typename T>
 void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int channels,
                          int height, int width, T spatial_scale, int pooled_height,
@@ -25,19 +42,7 @@ void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int ch
       const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
                                                 sampling_ratio, aligned);
       const int samples = g.grid_h * g.grid_w;
-      taps.resize(static_cast<size_t>(pooled_height) * pooled_width * samples);
-      auto* tap = taps.data();
-      for (int ph = 0; ph < pooled_height; ++ph) {
-        for (int pw = 0; pw < pooled_width; ++pw) {
-          for (int iy = 0; iy < g.grid_h; ++iy) {
-            const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
-            for (int ix = 0; ix < g.grid_w; ++ix) {
-              const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
-              *tap++ = detail::ComputeBilinearTaps(height, width, y, x);
-            }
-          }
-        }
-      }
+      ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
       for (int c = 0; c < channels; ++c) {
         const T* plane = input + (batch * channels + c) * height * width;
         T* out = output + ((n * channels + c) * pooled_height) * pooled_width;
@@ -73,19 +78,7 @@ void RoiAlignBackwardImpl(const T* grad, const T* rois, int64_t num_rois, int ch
     const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
                                               sampling_ratio, aligned);
     const int samples = g.grid_h * g.grid_w;
-    taps.resize(static_cast<size_t>(pooled_height) * pooled_width * samples);
-    auto* tap = taps.data();
-    for (int ph = 0; ph < pooled_height; ++ph) {
-      for (int pw = 0; pw < pooled_width; ++pw) {
-        for (int iy = 0; iy < g.grid_h; ++iy) {
-          const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
-          for (int ix = 0; ix < g.grid_w; ++ix) {
-            const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
-            *tap++ = detail::ComputeBilinearTaps(height, width, y, x);
-          }
-        }
-      }
-    }
+    ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
     at::parallel_for(0, channels, 8, [&](int64_t c_begin, int64_t c_end) {
       for (int64_t c = c_begin; c < c_end; ++c) {
         T* plane = grad_input + (batch * channels + c) * height * width;

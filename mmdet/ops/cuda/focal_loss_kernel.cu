@@ -5,14 +5,14 @@
 #include <torch/library.h>
 
 #include "mmdet/ops/focal_loss_checks.h"
+#include "mmdet/ops/cuda/launch.h"
 #include "mmdet/ops/kernel_common.h"
 
 namespace mmdet::ops {
 namespace {
 
-constexpr int kThreads = 512;
-
-int64_t NumBlocks(int64_t n) { return std::min<int64_t>((n + kThreads - 1) / kThreads, 4096); }
+using detail::kThreads;
+using detail::NumBlocks;
 
 template <typename T>
 __global__ void FocalLossKernel(int64_t total, const T* logits, const int64_t* labels,

@@ -6,17 +6,15 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
+#include "mmdet/ops/cuda/launch.h"
 #include "mmdet/ops/kernel_common.h"
 #include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
 
-constexpr int kThreads = 512;
-
-int64_t NumBlocks(int64_t n) {
-  return std::min<int64_t>((n + kThreads - 1) / kThreads, 4096);
-}
+using detail::kThreads;
+using detail::NumBlocks;
 
 template <typename T>
 __global__ void RoiAlignForwardKernel(int64_t total, const T* input, const T* rois,
@@ -36,9 +34,9 @@ __global__ void RoiAlignForwardKernel(int64_t total, const T* input, const T* ro
     const T* plane = input + (batch * channels + c) * height * width;
     T sum = 0;
     for (int iy = 0; iy < g.grid_h; ++iy) {
-      const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+      const T y = g.SampleY(ph, iy);
       for (int ix = 0; ix < g.grid_w; ++ix) {
-        const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+        const T x = g.SampleX(pw, ix);
         const auto t = detail::ComputeBilinearTaps(height, width, y, x);
         if (!t.valid) continue;
         sum += t.w1 * plane[t.y_low * width + t.x_low] + t.w2 * plane[t.y_low * width + t.x_high] +
@@ -69,9 +67,9 @@ __global__ void RoiAlignBackwardKernel(int64_t total, const T* grad, const T* ro
     T* plane = grad_input + (batch * channels + c) * height * width;
     const T g_out = grad[n * stride_n + c * stride_c + ph * stride_h + pw * stride_w] / g.count;
     for (int iy = 0; iy < g.grid_h; ++iy) {
-      const T y = g.start_h + ph * g.bin_h + (iy + T(0.5)) * g.bin_h / g.grid_h;
+      const T y = g.SampleY(ph, iy);
       for (int ix = 0; ix < g.grid_w; ++ix) {
-        const T x = g.start_w + pw * g.bin_w + (ix + T(0.5)) * g.bin_w / g.grid_w;
+        const T x = g.SampleX(pw, ix);
         const auto t = detail::ComputeBilinearTaps(height, width, y, x);
         if (!t.valid) continue;
         gpuAtomicAdd(plane + t.y_low * width + t.x_low, static_cast<T>(g_out * t.w1));

@@ -7,15 +7,15 @@
 
 #include <tuple>
 
+#include "mmdet/ops/cuda/launch.h"
 #include "mmdet/ops/kernel_common.h"
 #include "mmdet/ops/roi_checks.h"
 
 namespace mmdet::ops {
 namespace {
 
-constexpr int kThreads = 512;
-
-int64_t NumBlocks(int64_t n) { return std::min<int64_t>((n + kThreads - 1) / kThreads, 4096); }
+using detail::kThreads;
+using detail::NumBlocks;
 
 template <typename T>
 __global__ void RoiPoolForwardKernel(int64_t total, const T* input, const T* rois, int channels,
