@@ -37,6 +37,21 @@ TEST(SigmoidFocalLossTest, ValuesAndGradientsMatchTheFormula) {
   }
 }
 
+// In float, 1 - sigmoid(x) cancels for |x| > ~8; the kernel must not (CPU and CUDA kernels
+// rounding exp differently would then disagree by 1e-3 relative).
+TEST(SigmoidFocalLossTest, FloatIsAccurateForSaturatedLogits) {
+  at::Tensor logits = at::linspace(-16, 16, 321).reshape({107, 3});
+  at::Tensor labels = at::randint(0, 4, {107}, at::kLong);
+  at::Tensor x = logits.clone().requires_grad_(true);
+  at::Tensor xd = logits.to(at::kDouble).requires_grad_(true);
+  at::Tensor ours = SigmoidFocalLoss(x, labels, 2.0, 0.25);
+  at::Tensor ref = Reference(xd, labels, 2.0, 0.25);
+  EXPECT_TRUE(at::allclose(ours.to(at::kDouble), ref, 2e-6, 1e-12));
+  ours.sum().backward();
+  ref.sum().backward();
+  EXPECT_TRUE(at::allclose(x.grad().to(at::kDouble), xd.grad(), 2e-6, 1e-12));
+}
+
 TEST(SigmoidFocalLossTest, BackgroundRowsAreAllNegatives) {
   at::Tensor logits = at::zeros({1, 3});
   at::Tensor loss = SigmoidFocalLoss(logits, at::tensor({3}, at::kLong), 2.0, 0.25);
