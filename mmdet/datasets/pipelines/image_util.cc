@@ -1,0 +1,79 @@
+#include "mmdet/datasets/pipelines/image_util.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "opencv2/imgcodecs.hpp"
+
+namespace mmdet::datasets {
+
+absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::NotFoundError(absl::StrCat("cannot read image '", path, "': no such file"));
+  }
+  cv::Mat img;
+  try {
+    img = cv::imread(path, imread_flags);
+  } catch (const cv::Exception& e) {
+    return absl::DataLossError(absl::StrCat("cannot decode image '", path, "': ", e.what()));
+  }
+  if (img.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot decode image '", path, "' (corrupt or not an image)"));
+  }
+  return img;
+}
+
+std::array<int64_t, 3> ShapeOf(const cv::Mat& img) {
+  return {img.rows, img.cols, img.channels()};
+}
+
+cv::Mat RleToMat(const ops::Rle& rle) {
+  // Column-major runs fill the transposed (w x h) image row by row.
+  cv::Mat transposed(static_cast<int>(rle.w), static_cast<int>(rle.h), CV_8U);
+  uint8_t* out = transposed.ptr<uint8_t>();
+  const size_t total = static_cast<size_t>(rle.h * rle.w);
+  size_t pos = 0;
+  uint8_t value = 0;
+  for (uint32_t count : rle.counts) {
+    const size_t end = std::min(total, pos + count);
+    std::fill(out + pos, out + end, value);
+    pos = end;
+    value ^= 1;
+  }
+  std::fill(out + pos, out + total, uint8_t{0});
+  cv::Mat mask;
+  cv::transpose(transposed, mask);
+  return mask;
+}
+
+namespace {
+torch::ScalarType TorchType(int depth) {
+  switch (depth) {
+    case CV_8U: return torch::kUInt8;
+    case CV_8S: return torch::kInt8;
+    case CV_16S: return torch::kInt16;
+    case CV_32S: return torch::kInt32;
+    case CV_32F: return torch::kFloat32;
+    case CV_64F: return torch::kFloat64;
+    default: return torch::kFloat32;  // CV_16U: converted below
+  }
+}
+}  // namespace
+
+torch::Tensor ImageToChwTensor(const cv::Mat& img) {
+  cv::Mat src = img;
+  if (src.depth() == CV_16U) src.convertTo(src, CV_MAKETYPE(CV_32F, src.channels()));
+  if (!src.isContinuous()) src = src.clone();
+  torch::Tensor hwc = torch::from_blob(src.data, {src.rows, src.cols, src.channels()},
+                                       TorchType(src.depth()));
+  return hwc.permute({2, 0, 1}).contiguous();
+}
+
+torch::Tensor MatToTensor2d(const cv::Mat& mat) {
+  cv::Mat src = mat.isContinuous() ? mat : mat.clone();
+  return torch::from_blob(src.data, {src.rows, src.cols}, TorchType(src.depth())).clone();
+}
+
+}  // namespace mmdet::datasets
