@@ -12,6 +12,13 @@ const pb::OneofDescriptor* TypeOneof(const pb::Descriptor* parent) {
   return parent->oneof_decl_count() == 1 ? parent->oneof_decl(0) : nullptr;
 }
 
+std::string SelectedMemberPath(const pb::Message& parent, absl::string_view path) {
+  const pb::OneofDescriptor* oneof = TypeOneof(parent.GetDescriptor());
+  const pb::FieldDescriptor* field =
+      oneof == nullptr ? nullptr : parent.GetReflection()->GetOneofFieldDescriptor(parent, oneof);
+  return field == nullptr ? std::string(path) : absl::StrCat(path, ".", field->name());
+}
+
 absl::StatusOr<const pb::Message*> SelectedMember(const pb::Message& parent,
                                                   absl::string_view path,
                                                   std::unique_ptr<pb::Message>* unpacked) {

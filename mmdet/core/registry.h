@@ -54,6 +54,10 @@ absl::StatusOr<const google::protobuf::Message*> SelectedMember(
     const google::protobuf::Message& parent, absl::string_view path,
     std::unique_ptr<google::protobuf::Message>* unpacked);
 
+// `path` + "." + the name of the member set in `parent`'s type oneof ("model.backbone.resnet");
+// `path` alone when none is set.
+std::string SelectedMemberPath(const google::protobuf::Message& parent, absl::string_view path);
+
 // The oneof that selects a component's type in `parent` (see SelectedMember), or null.
 const google::protobuf::OneofDescriptor* TypeOneof(const google::protobuf::Descriptor* parent);
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/json_reader.h"
 #include "mmdet/core/status_macros.h"
 
 namespace mmdet::datasets {
@@ -14,68 +15,7 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-// Typed field access with messages that name the element: "annotations[3].bbox".
-class Reader {
- public:
-  explicit Reader(absl::string_view source) : source_(source) {}
-
-  absl::Status Error(const std::string& where, absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat(source_, ": ", where, ": ", what));
-  }
-
-  absl::Status Number(dom::element e, const std::string& where, double* out) const {
-    switch (e.type()) {
-      case dom::element_type::DOUBLE:
-        *out = e.get_double().value_unsafe();
-        return absl::OkStatus();
-      case dom::element_type::INT64:
-        *out = static_cast<double>(e.get_int64().value_unsafe());
-        return absl::OkStatus();
-      case dom::element_type::UINT64:
-        *out = static_cast<double>(e.get_uint64().value_unsafe());
-        return absl::OkStatus();
-      default:
-        return Error(where, "expected a number");
-    }
-  }
-
-  absl::Status Integer(dom::element e, const std::string& where, int64_t* out) const {
-    double value = 0;
-    MMDET_RETURN_IF_ERROR(Number(e, where, &value));
-    if (value != std::floor(value)) return Error(where, "expected an integer");
-    *out = static_cast<int64_t>(value);
-    return absl::OkStatus();
-  }
-
-  // The field `key` of `object`; NotFound-style DataLoss when absent and required.
-  absl::Status Field(dom::object object, const char* key, const std::string& where,
-                     dom::element* out, bool* present = nullptr) const {
-    auto result = object.at_key(key);
-    if (result.error() == simdjson::NO_SUCH_FIELD) {
-      if (present != nullptr) {
-        *present = false;
-        return absl::OkStatus();
-      }
-      return Error(where, absl::StrCat("missing '", key, "'"));
-    }
-    if (present != nullptr) *present = true;
-    *out = result.value_unsafe();
-    return absl::OkStatus();
-  }
-
-  absl::Status Array(dom::element e, const std::string& where, dom::array* out) const {
-    if (e.get_array().get(*out) != simdjson::SUCCESS) return Error(where, "expected an array");
-    return absl::OkStatus();
-  }
-
-  absl::Status Object(dom::element e, const std::string& where, dom::object* out) const {
-    if (e.get_object().get(*out) != simdjson::SUCCESS) return Error(where, "expected an object");
-    return absl::OkStatus();
-  }
-
- private:
-  absl::string_view source_;
-};
+using Reader = JsonReader;
 
 absl::Status ReadSegmentation(const Reader& r, dom::element e, const std::string& where,
                               Segmentation* out) {
@@ -138,14 +78,10 @@ absl::Status ReadSegmentation(const Reader& r, dom::element e, const std::string
 }  // namespace
 
 absl::StatusOr<CocoFile> ParseCocoJson(absl::string_view json, absl::string_view source) {
-  const Reader r(source);
-  simdjson::padded_string padded(json.data(), json.size());
-  dom::parser parser;
-  dom::element root;
-  if (auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
-    return absl::DataLossError(
-        absl::StrCat(source, ": malformed JSON: ", simdjson::error_message(error)));
-  }
+  JsonDocument doc;
+  MMDET_RETURN_IF_ERROR(doc.Parse(json, source));
+  const Reader& r = doc.reader();
+  const dom::element root = doc.root();
   dom::object top;
   MMDET_RETURN_IF_ERROR(r.Object(root, "top level", &top));
   CocoFile coco;

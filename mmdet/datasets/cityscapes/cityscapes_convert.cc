@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/json_reader.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/ops/mask_util.h"
 #include "rapidjson/stringbuffer.h"
@@ -47,58 +48,14 @@ int ClassIndex(absl::string_view label) {
   return -1;
 }
 
-class Reader {
- public:
-  explicit Reader(absl::string_view source) : source_(source) {}
+using Reader = JsonReader;
 
-  absl::Status Error(const std::string& where, absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat(source_, ": ", where, ": ", what));
-  }
-
-  absl::Status Field(dom::object object, const char* key, const std::string& where,
-                     dom::element* out, bool* present = nullptr) const {
-    auto result = object.at_key(key);
-    if (result.error() == simdjson::NO_SUCH_FIELD) {
-      if (present != nullptr) {
-        *present = false;
-        return absl::OkStatus();
-      }
-      return Error(where, absl::StrCat("missing '", key, "'"));
-    }
-    if (present != nullptr) *present = true;
-    *out = result.value_unsafe();
-    return absl::OkStatus();
-  }
-
-  absl::Status Number(dom::element e, const std::string& where, double* out) const {
-    switch (e.type()) {
-      case dom::element_type::DOUBLE:
-        *out = e.get_double().value_unsafe();
-        return absl::OkStatus();
-      case dom::element_type::INT64:
-        *out = static_cast<double>(e.get_int64().value_unsafe());
-        return absl::OkStatus();
-      case dom::element_type::UINT64:
-        *out = static_cast<double>(e.get_uint64().value_unsafe());
-        return absl::OkStatus();
-      default:
-        return Error(where, "expected a number");
-    }
-  }
-
-  absl::Status PositiveInteger(dom::element e, const std::string& where, int64_t* out) const {
-    double value = 0;
-    MMDET_RETURN_IF_ERROR(Number(e, where, &value));
-    if (value != std::floor(value) || value < 1 || value > (1 << 30)) {
-      return Error(where, "expected a positive integer");
-    }
-    *out = static_cast<int64_t>(value);
-    return absl::OkStatus();
-  }
-
- private:
-  absl::string_view source_;
-};
+absl::Status PositiveInteger(const Reader& r, dom::element e, const std::string& where,
+                             int64_t* out) {
+  MMDET_RETURN_IF_ERROR(r.Integer(e, where, out));
+  if (*out < 1 || *out > (1 << 30)) return r.Error(where, "expected a positive integer");
+  return absl::OkStatus();
+}
 
 // cityscapesscripts treats any truthy `deleted` (0/1 in the files, sometimes a bool) as deleted.
 absl::Status ReadDeleted(const Reader& r, dom::element e, const std::string& where, bool* deleted) {
@@ -291,14 +248,10 @@ std::string ToCocoJson(const std::vector<PolygonFile>& files,
 
 absl::StatusOr<CityscapesImageAnnotations> ParseCityscapesPolygons(absl::string_view json,
                                                                    absl::string_view source) {
-  const Reader r(source);
-  simdjson::padded_string padded(json.data(), json.size());
-  dom::parser parser;
-  dom::element root;
-  if (auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
-    return absl::DataLossError(
-        absl::StrCat(source, ": malformed JSON: ", simdjson::error_message(error)));
-  }
+  JsonDocument doc;
+  MMDET_RETURN_IF_ERROR(doc.Parse(json, source));
+  const Reader& r = doc.reader();
+  const dom::element root = doc.root();
   dom::object top;
   if (root.get_object().get(top) != simdjson::SUCCESS) {
     return r.Error("top level", "expected an object");
@@ -306,9 +259,9 @@ absl::StatusOr<CityscapesImageAnnotations> ParseCityscapesPolygons(absl::string_
   CityscapesImageAnnotations image;
   dom::element v;
   MMDET_RETURN_IF_ERROR(r.Field(top, "imgHeight", "top level", &v));
-  MMDET_RETURN_IF_ERROR(r.PositiveInteger(v, "imgHeight", &image.height));
+  MMDET_RETURN_IF_ERROR(PositiveInteger(r, v, "imgHeight", &image.height));
   MMDET_RETURN_IF_ERROR(r.Field(top, "imgWidth", "top level", &v));
-  MMDET_RETURN_IF_ERROR(r.PositiveInteger(v, "imgWidth", &image.width));
+  MMDET_RETURN_IF_ERROR(PositiveInteger(r, v, "imgWidth", &image.width));
   MMDET_RETURN_IF_ERROR(r.Field(top, "objects", "top level", &v));
   dom::array objects;
   if (v.get_array().get(objects) != simdjson::SUCCESS) {

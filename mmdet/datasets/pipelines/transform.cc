@@ -54,10 +54,7 @@ absl::StatusOr<Pipeline> BuildPipeline(
     std::unique_ptr<google::protobuf::Message> unpacked;
     auto member = SelectedMember(config[i], item, &unpacked);
     if (!member.ok()) return member.status();
-    const google::protobuf::Reflection* reflection = config[i].GetReflection();
-    const google::protobuf::FieldDescriptor* field = reflection->GetOneofFieldDescriptor(
-        config[i], TypeOneof(config::Transform::descriptor()));
-    const std::string member_path = absl::StrCat(item, ".", field ? field->name() : "custom");
+    const std::string member_path = SelectedMemberPath(config[i], item);
     auto built = TransformRegistry::Global().Create(**member, member_path);
     if (!built.ok()) {
       return absl::IsNotFound(built.status()) ? Annotate(built.status(), member_path)
