@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "mmdet/config/loader.h"
+#include "mmdet/datasets/pipelines/transform.h"
 
 namespace mmdet {
 namespace {
@@ -38,7 +39,38 @@ TEST(ConfigsTest, EveryConfigLoads) {
   for (const std::string& file : files) {
     absl::StatusOr<config::Config> cfg = LoadConfig(file);
     EXPECT_TRUE(cfg.ok()) << cfg.status();
+    if (!cfg.ok()) continue;
+    // Every pipeline builds: each transform and its parameters are valid.
+    for (const auto& [name, pipeline] :
+         {std::pair{"train_pipeline", &cfg->data().train_pipeline()},
+          std::pair{"test_pipeline", &cfg->data().test_pipeline()}}) {
+      auto built = datasets::BuildPipeline(*pipeline, std::string("data.") + name);
+      EXPECT_TRUE(built.ok()) << file << ": " << built.status();
+    }
   }
+}
+
+TEST(ConfigsTest, DatasetConfigsMatchMmdetection) {
+  absl::StatusOr<config::Config> voc = LoadConfig("configs/_base_/datasets/voc0712.pbtxt");
+  ASSERT_TRUE(voc.ok()) << voc.status();
+  const config::RepeatDataset& repeat = voc->data().train().repeat_dataset();
+  EXPECT_EQ(repeat.times(), 3);
+  ASSERT_EQ(repeat.dataset().concat_dataset().datasets_size(), 2);
+  const config::VOCDataset& voc12 = repeat.dataset().concat_dataset().datasets(1).voc_dataset();
+  EXPECT_EQ(voc12.ann_file(), "VOC2012/ImageSets/Main/trainval.txt");
+  EXPECT_EQ(voc12.pipeline_size(), 8);  // the shared train pipeline reached the inner dataset
+  EXPECT_EQ(voc->data().test().voc_dataset().ann_file(), "VOC2007/ImageSets/Main/test.txt");
+
+  absl::StatusOr<config::Config> cityscapes =
+      LoadConfig("configs/_base_/datasets/cityscapes_instance.pbtxt");
+  ASSERT_TRUE(cityscapes.ok()) << cityscapes.status();
+  EXPECT_EQ(cityscapes->data().train().repeat_dataset().times(), 8);
+  EXPECT_EQ(cityscapes->data().imgs_per_gpu(), 1);
+  EXPECT_EQ(cityscapes->data().train_pipeline(2).resize().img_scale_size(), 2);
+
+  absl::StatusOr<config::Config> coco = LoadConfig("configs/_base_/datasets/coco_instance.pbtxt");
+  ASSERT_TRUE(coco.ok()) << coco.status();
+  EXPECT_TRUE(coco->data().train_pipeline(1).load_annotations().with_mask());
 }
 
 TEST(ConfigsTest, FasterRcnnMatchesMmdetection) {

@@ -43,7 +43,9 @@ absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const DatasetConfig& config
     return absl::InvalidArgumentError(absl::StrCat(path, ".ann_file: required"));
   }
   options.ann_file = rooted(config.ann_file());
-  options.img_prefix = rooted(config.img_prefix());
+  // img_prefix defaults to '' (not None) in MMDetection, so an empty one is data_root itself.
+  options.img_prefix = config.img_prefix().empty() ? config.data_root()
+                                                   : rooted(config.img_prefix());
   options.seg_prefix = rooted(config.seg_prefix());
   options.proposal_file = rooted(config.proposal_file());
   options.test_mode = config.test_mode();
