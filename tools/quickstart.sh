@@ -8,6 +8,9 @@ bazel build //tools/...
 echo "== make_shapes_dataset -o data/shapes (the bundled synthetic COCO-format data)" >&2
 bazel run -- //tools:make_shapes_dataset -o data/shapes
 ls data/shapes/annotations >&2
+echo "== browse_dataset: the training pipeline's output on 5 images -> work_dirs/browse" >&2
+bazel run -- //tools:browse_dataset configs/_base_/datasets/shapes_instance.pbtxt \
+  --output_dir work_dirs/browse --max_images 5 --out_ext png
 config=configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt
 echo "== print_config ${config} --options total_epochs=24 model.backbone.depth=101" >&2
 bazel run -- //tools:print_config "${config}" \

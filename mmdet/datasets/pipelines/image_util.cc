@@ -1,6 +1,7 @@
 #include "mmdet/datasets/pipelines/image_util.h"
 
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "opencv2/imgcodecs.hpp"
@@ -66,9 +67,18 @@ torch::Tensor ImageToChwTensor(const cv::Mat& img) {
   cv::Mat src = img;
   if (src.depth() == CV_16U) src.convertTo(src, CV_MAKETYPE(CV_32F, src.channels()));
   if (!src.isContinuous()) src = src.clone();
-  torch::Tensor hwc = torch::from_blob(src.data, {src.rows, src.cols, src.channels()},
-                                       TorchType(src.depth()));
-  return hwc.permute({2, 0, 1}).contiguous();
+  // cv::split writes each channel plane straight into the tensor (SIMD), several times
+  // faster than a strided permute().contiguous() copy for 3 interleaved channels.
+  torch::Tensor chw = torch::empty({src.channels(), src.rows, src.cols},
+                                   torch::TensorOptions().dtype(TorchType(src.depth())));
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < src.channels(); ++c) {
+    planes.emplace_back(src.rows, src.cols, CV_MAKETYPE(src.depth(), 1),
+                        static_cast<char*>(chw.data_ptr()) + c * src.rows * src.cols *
+                                                                 static_cast<int64_t>(src.elemSize1()));
+  }
+  cv::split(src, planes);
+  return chw;
 }
 
 torch::Tensor MatToTensor2d(const cv::Mat& mat) {

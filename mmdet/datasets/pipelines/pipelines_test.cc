@@ -307,5 +307,19 @@ TEST(PipelineConfigTest, ErrorsNameTheField) {
             "pipeline[0].multi_scale_flip_aug.transforms[0].resize.multiscale");
 }
 
+TEST(ImageUtilTest, ImageToChwTensorMatchesAPermutedCopy) {
+  for (int type : {CV_8UC3, CV_32FC3, CV_8UC1, CV_32FC1}) {
+    cv::Mat img(37, 53, type);
+    cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
+    torch::Tensor hwc = torch::from_blob(img.data, {img.rows, img.cols, img.channels()},
+                                         img.depth() == CV_8U ? torch::kUInt8 : torch::kFloat32);
+    torch::Tensor chw = ImageToChwTensor(img);
+    EXPECT_TRUE(torch::equal(chw, hwc.permute({2, 0, 1}))) << "type " << type;
+    cv::Mat roi = img(cv::Rect(3, 4, 20, 10));  // not continuous
+    torch::Tensor roi_chw = ImageToChwTensor(roi);
+    EXPECT_TRUE(torch::equal(roi_chw, chw.narrow(1, 4, 10).narrow(2, 3, 20))) << "type " << type;
+  }
+}
+
 }  // namespace
 }  // namespace mmdet::datasets
