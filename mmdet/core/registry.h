@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
@@ -141,6 +142,24 @@ absl::StatusOr<std::shared_ptr<Base>> BuildComponent(const Registry<Base, Args..
   if (!member.ok()) return member.status();
   auto built = registry.Create(**member, std::forward<Args>(args)...);
   if (!built.ok()) return Annotate(built.status(), path);
+  return built;
+}
+
+// Builds the component selected in `parent` from a registry whose factories take the
+// member's config path ("data.train.coco_dataset") for their messages. Errors that do not
+// already name `path` are prefixed with the member path.
+template <typename Base>
+absl::StatusOr<std::shared_ptr<Base>> BuildFromConfig(
+    const Registry<Base, const std::string&>& registry, const google::protobuf::Message& parent,
+    const std::string& path) {
+  std::unique_ptr<google::protobuf::Message> unpacked;
+  auto member = SelectedMember(parent, path, &unpacked);
+  if (!member.ok()) return member.status();
+  const std::string member_path = SelectedMemberPath(parent, path);
+  auto built = registry.Create(**member, member_path);
+  if (!built.ok() && !absl::StartsWith(built.status().message(), path)) {
+    return Annotate(built.status(), member_path);
+  }
   return built;
 }
 

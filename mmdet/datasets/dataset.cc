@@ -302,15 +302,7 @@ MMDET_REGISTER(DatasetRegistry, config::ConcatDataset, ConcatFromConfig);
 
 absl::StatusOr<std::shared_ptr<Dataset>> BuildDataset(const config::Dataset& config,
                                                       const std::string& path) {
-  std::unique_ptr<google::protobuf::Message> unpacked;
-  MMDET_ASSIGN_OR_RETURN(const google::protobuf::Message* member,
-                         SelectedMember(config, path, &unpacked));
-  const std::string member_path = SelectedMemberPath(config, path);
-  auto built = DatasetRegistry::Global().Create(*member, member_path);
-  if (!built.ok() && !absl::StartsWith(built.status().message(), path)) {
-    return Annotate(built.status(), member_path);
-  }
-  return built;
+  return BuildFromConfig(DatasetRegistry::Global(), config, path);
 }
 
 }  // namespace mmdet::datasets

@@ -1,0 +1,103 @@
+#include "mmdet/models/layers/layers.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "mmdet/core/status_macros.h"
+
+namespace mmdet::models {
+
+absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t num_features,
+                                         const std::string& postfix) {
+  NormLayer layer;
+  if (cfg.type() == config::NormConfig::GN) {
+    if (cfg.num_groups() < 1 || num_features % cfg.num_groups() != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("norm_cfg.num_groups: ", cfg.num_groups(),
+                                                     " does not divide ", num_features,
+                                                     " channels"));
+    }
+    auto gn = torch::nn::GroupNorm(
+        torch::nn::GroupNormOptions(cfg.num_groups(), num_features).eps(cfg.eps()));
+    layer.name = "gn" + postfix;
+    layer.ptr = gn.ptr();
+    layer.module = torch::nn::AnyModule(gn);
+  } else {
+    // SyncBN is a BatchNorm2d in a single process; the distributed runner synchronises it.
+    auto bn = torch::nn::BatchNorm2d(
+        torch::nn::BatchNorm2dOptions(num_features).eps(cfg.eps()).momentum(cfg.momentum()));
+    layer.name = "bn" + postfix;
+    layer.ptr = bn.ptr();
+    layer.module = torch::nn::AnyModule(bn);
+  }
+  layer.raw = layer.ptr.get();
+  for (auto& p : layer.ptr->parameters()) p.set_requires_grad(cfg.requires_grad());
+  torch::NoGradGuard no_grad;
+  for (auto& item : layer.ptr->named_parameters()) {
+    if (item.key() == "weight") item.value().fill_(1);
+    if (item.key() == "bias") item.value().zero_();
+  }
+  return layer;
+}
+
+bool IsBatchNorm(const torch::nn::Module& module) {
+  return dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr;
+}
+
+absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
+    const ConvModuleOptions& o) {
+  std::shared_ptr<ConvModuleImpl> m(new ConvModuleImpl);
+  m->has_norm_ = o.norm_cfg.has_value();
+  const bool bias = o.bias.value_or(!m->has_norm_);
+  m->conv_ = m->register_module(
+      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, o.out_channels,
+                                                         o.kernel_size)
+                                    .stride(o.stride)
+                                    .padding(o.padding)
+                                    .dilation(o.dilation)
+                                    .groups(o.groups)
+                                    .bias(bias)));
+  if (m->has_norm_) {
+    MMDET_ASSIGN_OR_RETURN(NormLayer norm, BuildNormLayer(*o.norm_cfg, o.out_channels));
+    m->register_module(norm.name, norm.ptr);
+    m->norm_ = std::move(norm.module);
+  }
+  m->relu_ = o.relu;
+  // mmcv's ConvModule.init_weights: kaiming for ReLU convs; ours are re-initialised by their
+  // owners where MMDetection does (xavier in FPN, normal in heads).
+  KaimingInit(m->conv_);
+  return m;
+}
+
+torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = conv_->forward(x);
+  if (has_norm_) y = norm_.forward(y);
+  return relu_ ? torch::relu(y) : y;
+}
+
+void KaimingInit(torch::nn::Conv2d& conv, double bias) {
+  torch::NoGradGuard no_grad;
+  torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
+  if (conv->bias.defined()) conv->bias.fill_(bias);
+}
+
+void XavierInit(torch::nn::Conv2d& conv, double bias) {
+  torch::NoGradGuard no_grad;
+  torch::nn::init::xavier_uniform_(conv->weight, 1.0);
+  if (conv->bias.defined()) conv->bias.fill_(bias);
+}
+
+void NormalInit(torch::nn::Conv2d& conv, double std, double bias) {
+  torch::NoGradGuard no_grad;
+  conv->weight.normal_(0, std);
+  if (conv->bias.defined()) conv->bias.fill_(bias);
+}
+
+void NormalInit(torch::nn::Linear& linear, double std, double bias) {
+  torch::NoGradGuard no_grad;
+  linear->weight.normal_(0, std);
+  if (linear->bias.defined()) linear->bias.fill_(bias);
+}
+
+double BiasInitWithProb(double prior_prob) { return -std::log((1 - prior_prob) / prior_prob); }
+
+}  // namespace mmdet::models

@@ -1,0 +1,67 @@
+// Building blocks shared by backbones, necks and heads, with mmcv.cnn's module names so that
+// state_dict keys match MMDetection's: build_norm_layer ("bn"/"gn" + postfix), ConvModule
+// (`conv` then `bn`/`gn` then an optional ReLU), and mmcv's weight initialisers.
+#ifndef MMDET_MODELS_LAYERS_LAYERS_H_
+#define MMDET_MODELS_LAYERS_LAYERS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "mmdet/config/common.pb.h"
+#include "torch/nn.h"
+
+namespace mmdet::models {
+
+// A normalisation layer: BatchNorm2d (BN, SyncBN) or GroupNorm (GN).
+struct NormLayer {
+  std::string name;  // mmcv's abbreviation + postfix: "bn1", "gn", ...
+  torch::nn::AnyModule module;
+  torch::nn::Module* raw = nullptr;  // the same module, for registration
+  std::shared_ptr<torch::nn::Module> ptr;
+};
+
+// mmcv's build_norm_layer(cfg, num_features, postfix). InvalidArgument for a GN whose groups
+// do not divide the channels. requires_grad false freezes the affine parameters.
+absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t num_features,
+                                         const std::string& postfix = "");
+
+// True for BatchNorm modules (what norm_eval keeps in eval mode).
+bool IsBatchNorm(const torch::nn::Module& module);
+
+struct ConvModuleOptions {
+  int64_t in_channels = 0, out_channels = 0, kernel_size = 1;
+  int64_t stride = 1, padding = 0, dilation = 1, groups = 1;
+  // Bias: "auto" in mmcv = no bias when a norm follows.
+  std::optional<bool> bias;
+  std::optional<config::NormConfig> norm_cfg;
+  bool relu = true;  // act_cfg ReLU (true) or None (false)
+};
+
+// mmcv's ConvModule: conv -> norm -> ReLU, children named "conv" and "bn"/"gn".
+class ConvModuleImpl : public torch::nn::Module {
+ public:
+  static absl::StatusOr<std::shared_ptr<ConvModuleImpl>> Create(const ConvModuleOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d& conv() { return conv_; }
+
+ private:
+  ConvModuleImpl() = default;
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::AnyModule norm_;
+  bool has_norm_ = false;
+  bool relu_ = true;
+};
+
+// mmcv initialisers. Biases (when present) are set to `bias`.
+void KaimingInit(torch::nn::Conv2d& conv, double bias = 0);          // fan_out, relu, normal
+void XavierInit(torch::nn::Conv2d& conv, double bias = 0);           // uniform, gain 1
+void NormalInit(torch::nn::Conv2d& conv, double std, double bias = 0);
+void NormalInit(torch::nn::Linear& linear, double std, double bias = 0);
+// The bias that makes sigmoid(bias) = prior_prob (mmcv's bias_init_with_prob).
+double BiasInitWithProb(double prior_prob);
+
+}  // namespace mmdet::models
+
+#endif  // MMDET_MODELS_LAYERS_LAYERS_H_
