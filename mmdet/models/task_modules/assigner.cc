@@ -4,12 +4,13 @@
 
 namespace mmdet::models {
 
-void AssignResult::AddGtAsProposals(const torch::Tensor& gt_labels) {
-  const int64_t n = gt_labels.size(0);
+void AssignResult::AddGtAsProposals(int64_t n, const torch::Tensor& gt_labels) {
   const auto long_opts = gt_inds.options();
   gt_inds = torch::cat({torch::arange(1, n + 1, long_opts), gt_inds});
   max_overlaps = torch::cat({torch::ones({n}, max_overlaps.options()), max_overlaps});
-  if (labels.defined()) labels = torch::cat({gt_labels.to(labels.options()), labels});
+  if (labels.defined() && gt_labels.defined()) {
+    labels = torch::cat({gt_labels.to(labels.options()), labels});
+  }
 }
 
 AssignResult MaxIoUAssigner::Assign(const torch::Tensor& bboxes, const torch::Tensor& gt_bboxes,

@@ -48,7 +48,7 @@ SamplingResult RandomSampler::Sample(AssignResult& assign, const torch::Tensor& 
       torch::zeros({bboxes.size(0)}, bboxes.options().dtype(torch::kUInt8));
   if (cfg_.add_gt_as_proposals() && gt_bboxes.size(0) > 0) {
     bboxes = torch::cat({gt_bboxes.to(bboxes.dtype()), bboxes});
-    assign.AddGtAsProposals(gt_labels);
+    assign.AddGtAsProposals(gt_bboxes.size(0), gt_labels);
     gt_flags = torch::cat({torch::ones({gt_bboxes.size(0)}, gt_flags.options()), gt_flags});
   }
   const int64_t num_expected_pos = static_cast<int64_t>(cfg_.num() * cfg_.pos_fraction());

@@ -123,8 +123,8 @@ struct AssignResult {
   torch::Tensor gt_inds;       // int64 [num_bboxes]
   torch::Tensor max_overlaps;  // float [num_bboxes]
   torch::Tensor labels;        // int64 [num_bboxes], -1 where not positive; undefined if no labels
-  // add_gt_: the gts as the first boxes, each assigned to itself.
-  void AddGtAsProposals(const torch::Tensor& gt_labels);
+  // add_gt_: the gts as the first boxes, each assigned to itself (gt_labels may be undefined).
+  void AddGtAsProposals(int64_t num_gts, const torch::Tensor& gt_labels);
 };
 
 class Assigner {

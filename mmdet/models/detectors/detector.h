@@ -1,0 +1,58 @@
+// Detectors: FasterRCNN, MaskRCNN, RetinaNet and RPN, composed from a backbone, a neck and
+// heads built from config, with MMDetection v2's module names (backbone., neck., rpn_head.,
+// roi_head., bbox_head.) so that state_dict keys match MMDetection's.
+//
+//   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<DetectorImpl> model, BuildDetector(cfg));
+//   model->train();
+//   MMDET_ASSIGN_OR_RETURN(LossMap losses, model->ForwardTrain(batch.img, batch.img_metas, gt));
+//   model->eval();
+//   MMDET_ASSIGN_OR_RETURN(auto results, model->SimpleTest(batch.img, batch.img_metas, true));
+//
+// Training returns MMDetection's loss names: loss_rpn_cls, loss_rpn_bbox, loss_cls, acc,
+// loss_bbox (+ loss_mask) for two-stage detectors, loss_cls and loss_bbox for RetinaNet,
+// loss_rpn_cls and loss_rpn_bbox for RPN. Testing returns, per image, the per-class [k, 5]
+// boxes (x1, y1, x2, y2, score) and, for Mask R-CNN, per-class binary masks, in the original
+// image's frame when `rescale`; an RPN returns its proposals as a single class.
+#ifndef MMDET_MODELS_DETECTORS_DETECTOR_H_
+#define MMDET_MODELS_DETECTORS_DETECTOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mmdet/config/config.pb.h"
+#include "mmdet/core/registry.h"
+#include "mmdet/models/model_types.h"
+#include "torch/nn.h"
+
+namespace mmdet::models {
+
+class DetectorImpl : public torch::nn::Module {
+ public:
+  virtual absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
+                                               const std::vector<ImageMeta>& metas,
+                                               const GroundTruth& gt) = 0;
+  virtual absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
+                                                              const std::vector<ImageMeta>& metas,
+                                                              bool rescale) = 0;
+  // Foreground classes (1 for an RPN).
+  virtual int64_t num_classes() const = 0;
+  virtual bool with_mask() const { return false; }
+  // The config's `pretrained` (backbone initialisation), "" when none.
+  virtual std::string pretrained() const = 0;
+};
+
+// Factories take the whole config (train_cfg / test_cfg included) and the member's path.
+using DetectorRegistry = Registry<DetectorImpl, const config::Config&, const std::string&>;
+
+// Builds cfg.model.
+absl::StatusOr<std::shared_ptr<DetectorImpl>> BuildDetector(const config::Config& cfg);
+
+// The sum of the losses whose name contains "loss" (MMDetection's parse_losses), and each
+// loss's value, for logging.
+torch::Tensor TotalLoss(const LossMap& losses);
+
+}  // namespace mmdet::models
+
+#endif  // MMDET_MODELS_DETECTORS_DETECTOR_H_

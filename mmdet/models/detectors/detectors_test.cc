@@ -1,0 +1,328 @@
+// Detectors built from the checked-in configs: MMDetection's state_dict names and shapes
+// (R-50 models), and training / testing behaviour on tiny CPU models (the shapes configs).
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mmdet/config/loader.h"
+#include "mmdet/models/detectors/detector.h"
+#include "torch/optim/sgd.h"
+
+namespace mmdet::models {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::shared_ptr<DetectorImpl> Build(const std::string& config_path,
+                                    const std::vector<std::string>& overrides = {}) {
+  auto cfg = LoadConfig(config_path, overrides);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  if (!cfg.ok()) return nullptr;
+  auto model = BuildDetector(*cfg);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? *model : nullptr;
+}
+
+std::map<std::string, std::vector<int64_t>> StateShapes(torch::nn::Module& m) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& p : m.named_parameters()) shapes[p.key()] = p.value().sizes().vec();
+  for (const auto& b : m.named_buffers()) shapes[b.key()] = b.value().sizes().vec();
+  return shapes;
+}
+
+int64_t NumParameters(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+void ExpectShapes(const std::map<std::string, std::vector<int64_t>>& shapes,
+                  const std::map<std::string, std::vector<int64_t>>& expected) {
+  for (const auto& [name, shape] : expected) {
+    auto it = shapes.find(name);
+    ASSERT_NE(it, shapes.end()) << name;
+    EXPECT_EQ(it->second, shape) << name;
+  }
+}
+
+TEST(DetectorNamesTest, FasterRcnnR50MatchesMmdetection) {
+  auto model = Build("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt");
+  ASSERT_NE(model, nullptr);
+  const auto shapes = StateShapes(*model);
+  // backbone 318 + neck 16 + rpn_head 6 + bbox_head 8.
+  EXPECT_EQ(shapes.size(), 348u);
+  ExpectShapes(shapes, {
+      {"backbone.conv1.weight", {64, 3, 7, 7}},
+      {"backbone.layer1.0.bn1.running_mean", {64}},
+      {"neck.lateral_convs.0.conv.weight", {256, 256, 1, 1}},
+      {"neck.fpn_convs.3.conv.bias", {256}},
+      {"rpn_head.rpn_conv.weight", {256, 256, 3, 3}},
+      {"rpn_head.rpn_cls.weight", {3, 256, 1, 1}},
+      {"rpn_head.rpn_reg.weight", {12, 256, 1, 1}},
+      {"roi_head.bbox_head.shared_fcs.0.weight", {1024, 12544}},
+      {"roi_head.bbox_head.shared_fcs.1.weight", {1024, 1024}},
+      {"roi_head.bbox_head.fc_cls.weight", {81, 1024}},
+      {"roi_head.bbox_head.fc_reg.weight", {320, 1024}},
+  });
+  // 23,508,032 (backbone) + 3,344,384 (FPN) + 593,935 (RPN) + 14,306,705 (box head).
+  EXPECT_EQ(NumParameters(*model), 41753056);
+  EXPECT_EQ(model->num_classes(), 80);
+  EXPECT_EQ(model->pretrained(), "torchvision://resnet50");
+}
+
+TEST(DetectorNamesTest, MaskRcnnRetinaNetAndRpn) {
+  auto mask = Build("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt");
+  ASSERT_NE(mask, nullptr);
+  auto shapes = StateShapes(*mask);
+  EXPECT_EQ(shapes.size(), 360u);
+  ExpectShapes(shapes, {
+      {"roi_head.mask_head.convs.0.conv.weight", {256, 256, 3, 3}},
+      {"roi_head.mask_head.convs.3.conv.bias", {256}},
+      {"roi_head.mask_head.upsample.weight", {256, 256, 2, 2}},
+      {"roi_head.mask_head.conv_logits.weight", {80, 256, 1, 1}},
+  });
+  EXPECT_TRUE(mask->with_mask());
+
+  auto retina = Build("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt");
+  ASSERT_NE(retina, nullptr);
+  shapes = StateShapes(*retina);
+  EXPECT_EQ(shapes.size(), 354u);
+  ExpectShapes(shapes, {
+      {"neck.lateral_convs.0.conv.weight", {256, 512, 1, 1}},
+      {"neck.fpn_convs.3.conv.weight", {256, 2048, 3, 3}},
+      {"bbox_head.cls_convs.0.conv.weight", {256, 256, 3, 3}},
+      {"bbox_head.reg_convs.3.conv.weight", {256, 256, 3, 3}},
+      {"bbox_head.retina_cls.weight", {720, 256, 3, 3}},
+      {"bbox_head.retina_cls.bias", {720}},
+      {"bbox_head.retina_reg.weight", {36, 256, 3, 3}},
+  });
+
+  auto rpn = Build("configs/rpn/rpn_r50_fpn_1x_coco.pbtxt");
+  ASSERT_NE(rpn, nullptr);
+  EXPECT_EQ(StateShapes(*rpn).size(), 340u);
+  EXPECT_EQ(rpn->num_classes(), 1);
+
+  auto voc = Build("configs/pascal_voc/faster_rcnn_r50_fpn_1x_voc0712.pbtxt");
+  ASSERT_NE(voc, nullptr);
+  ExpectShapes(StateShapes(*voc), {{"roi_head.bbox_head.fc_cls.weight", {21, 1024}},
+                                   {"roi_head.bbox_head.fc_reg.weight", {80, 1024}}});
+  auto cityscapes = Build("configs/cityscapes/mask_rcnn_r50_fpn_1x_cityscapes.pbtxt");
+  ASSERT_NE(cityscapes, nullptr);
+  ExpectShapes(StateShapes(*cityscapes),
+               {{"roi_head.mask_head.conv_logits.weight", {8, 256, 1, 1}}});
+}
+
+TEST(DetectorNamesTest, RetinaClsBiasUsesThePriorProbability) {
+  auto retina = Build("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt");
+  ASSERT_NE(retina, nullptr);
+  for (const auto& p : retina->named_parameters()) {
+    if (p.key() == "bbox_head.retina_cls.bias") {
+      EXPECT_NEAR(p.value()[0].item<float>(), -std::log(99.0), 1e-5);
+    }
+  }
+}
+
+// Two synthetic 128x160 images (already "normalised") with a few boxes.
+struct SyntheticBatch {
+  torch::Tensor img;
+  std::vector<ImageMeta> metas;
+  GroundTruth gt;
+};
+
+SyntheticBatch MakeBatch(bool with_masks) {
+  torch::manual_seed(3);
+  SyntheticBatch b;
+  b.img = torch::randn({2, 3, 128, 160}) * 0.1;
+  const std::vector<torch::Tensor> boxes = {
+      torch::tensor({{10.f, 20.f, 70.f, 90.f}, {80.f, 30.f, 150.f, 110.f}}),
+      torch::tensor({{30.f, 10.f, 100.f, 60.f}})};
+  const std::vector<torch::Tensor> labels = {torch::tensor({0, 2}, torch::kInt64),
+                                             torch::tensor({1}, torch::kInt64)};
+  for (int i = 0; i < 2; ++i) {
+    // Bright rectangles where the boxes are, so the data is learnable.
+    for (int64_t k = 0; k < boxes[i].size(0); ++k) {
+      const auto box = boxes[i][k];
+      b.img[i]
+          .narrow(1, box[1].item<int64_t>(), (box[3] - box[1]).item<int64_t>())
+          .narrow(2, box[0].item<int64_t>(), (box[2] - box[0]).item<int64_t>())
+          .add_(1.0 + labels[i][k].item<float>());
+    }
+    ImageMeta meta;
+    meta.ori_shape = {64, 80, 3};  // the images were upscaled 2x
+    meta.img_shape = {128, 160, 3};
+    meta.pad_shape = {128, 160, 3};
+    meta.scale_factor = {2, 2, 2, 2};
+    meta.batch_input_shape = {128, 160};
+    b.metas.push_back(meta);
+    b.gt.bboxes.push_back(boxes[i]);
+    b.gt.labels.push_back(labels[i]);
+    if (with_masks) {
+      torch::Tensor masks = torch::zeros({boxes[i].size(0), 128, 160}, torch::kUInt8);
+      for (int64_t k = 0; k < boxes[i].size(0); ++k) {
+        const auto box = boxes[i][k];
+        masks[k]
+            .narrow(0, box[1].item<int64_t>(), (box[3] - box[1]).item<int64_t>())
+            .narrow(1, box[0].item<int64_t>(), (box[2] - box[0]).item<int64_t>())
+            .fill_(1);
+      }
+      b.gt.masks.push_back(masks);
+    }
+  }
+  return b;
+}
+
+std::vector<std::string> Names(const LossMap& losses) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : losses) names.push_back(name);
+  return names;
+}
+
+// Trains `steps` SGD steps on one batch; returns the total loss before and after.
+std::pair<double, double> Overfit(DetectorImpl& model, const SyntheticBatch& batch, int steps,
+                                  double lr) {
+  model.train();
+  torch::optim::SGD sgd(model.parameters(), torch::optim::SGDOptions(lr).momentum(0.9));
+  double first = 0, last = 0;
+  for (int step = 0; step < steps; ++step) {
+    torch::manual_seed(100 + step);
+    auto losses = model.ForwardTrain(batch.img, batch.metas, batch.gt);
+    EXPECT_TRUE(losses.ok()) << losses.status();
+    if (!losses.ok()) return {0, 0};
+    torch::Tensor total = TotalLoss(*losses);
+    EXPECT_TRUE(std::isfinite(total.item<double>()));
+    if (step == 0) first = total.item<double>();
+    last = total.item<double>();
+    sgd.zero_grad();
+    total.backward();
+    sgd.step();
+  }
+  return {first, last};
+}
+
+TEST(DetectorTrainTest, FasterRcnnLossNamesAndLearning) {
+  auto model = Build("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt");
+  ASSERT_NE(model, nullptr);
+  const SyntheticBatch batch = MakeBatch(false);
+  model->train();
+  auto losses = model->ForwardTrain(batch.img, batch.metas, batch.gt);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  EXPECT_EQ(Names(*losses), (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_bbox", "loss_cls",
+                                                      "acc", "loss_bbox"}));
+  for (const auto& [name, value] : *losses) EXPECT_TRUE(std::isfinite(value.item<double>())) << name;
+  auto [first, last] = Overfit(*model, batch, 12, 0.01);
+  EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
+  std::printf("faster r-cnn overfit: total loss %.4f -> %.4f\n", first, last);
+
+  model->eval();
+  auto results = model->SimpleTest(batch.img, batch.metas, /*rescale=*/true);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 2u);
+  for (const ImageResult& r : *results) {
+    ASSERT_EQ(r.bboxes.size(), 3u);
+    EXPECT_TRUE(r.masks.empty());
+    for (const auto& cls : r.bboxes) {
+      ASSERT_EQ(cls.dim(), 2);
+      EXPECT_EQ(cls.size(1), 5);
+      if (cls.size(0) > 0) {
+        // Rescaled to the 80x64 original image.
+        EXPECT_LE(cls.select(1, 2).max().item<float>(), 80.0f + 1e-3);
+        EXPECT_LE(cls.select(1, 3).max().item<float>(), 64.0f + 1e-3);
+      }
+    }
+  }
+}
+
+TEST(DetectorTrainTest, MaskRcnnLossesAndMasksInTheOriginalFrame) {
+  auto model = Build("configs/shapes/mask_rcnn_r18_fpn_shapes.pbtxt",
+                     {"test_cfg.rcnn.score_thr=0.0"});
+  ASSERT_NE(model, nullptr);
+  const SyntheticBatch batch = MakeBatch(true);
+  auto [first, last] = Overfit(*model, batch, 8, 0.01);
+  EXPECT_LT(last, first);
+  model->train();
+  auto losses = model->ForwardTrain(batch.img, batch.metas, batch.gt);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  EXPECT_EQ(Names(*losses), (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_bbox", "loss_cls",
+                                                      "acc", "loss_bbox", "loss_mask"}));
+  GroundTruth no_masks = batch.gt;
+  no_masks.masks.clear();
+  auto missing = model->ForwardTrain(batch.img, batch.metas, no_masks);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("gt_masks"));
+
+  model->eval();
+  auto results = model->SimpleTest(batch.img, batch.metas, /*rescale=*/true);
+  ASSERT_TRUE(results.ok()) << results.status();
+  size_t total_masks = 0;
+  for (const ImageResult& r : *results) {
+    ASSERT_EQ(r.masks.size(), 3u);
+    for (size_t c = 0; c < 3; ++c) {
+      ASSERT_EQ(r.masks[c].size(), static_cast<size_t>(r.bboxes[c].size(0)));
+      for (const auto& m : r.masks[c]) {
+        EXPECT_EQ(m.sizes(), (std::vector<int64_t>{64, 80}));
+        EXPECT_EQ(m.scalar_type(), torch::kBool);
+      }
+      total_masks += r.masks[c].size();
+    }
+  }
+  EXPECT_GT(total_masks, 0u);  // score_thr 0: every kept box has a mask
+}
+
+TEST(DetectorTrainTest, RetinaNetAndRpn) {
+  auto retina = Build("configs/shapes/retinanet_r18_fpn_shapes.pbtxt");
+  ASSERT_NE(retina, nullptr);
+  const SyntheticBatch batch = MakeBatch(false);
+  retina->train();
+  auto losses = retina->ForwardTrain(batch.img, batch.metas, batch.gt);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  EXPECT_EQ(Names(*losses), (std::vector<std::string>{"loss_cls", "loss_bbox"}));
+  auto [first, last] = Overfit(*retina, batch, 10, 0.01);
+  EXPECT_LT(last, first);
+  retina->eval();
+  auto results = retina->SimpleTest(batch.img, batch.metas, false);
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].bboxes.size(), 3u);
+
+  auto rpn = Build("configs/rpn/rpn_r50_fpn_1x_coco.pbtxt",
+                   {"model.backbone.depth=18", "model.neck.in_channels=[64,128,256,512]",
+                    "model.neck.out_channels=64", "model.rpn_head.in_channels=64",
+                    "model.rpn_head.feat_channels=64", "model.pretrained="});
+  ASSERT_NE(rpn, nullptr);
+  rpn->train();
+  auto rpn_losses = rpn->ForwardTrain(batch.img, batch.metas, batch.gt);
+  ASSERT_TRUE(rpn_losses.ok()) << rpn_losses.status();
+  EXPECT_EQ(Names(*rpn_losses), (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_bbox"}));
+  rpn->eval();
+  auto proposals = rpn->SimpleTest(batch.img, batch.metas, true);
+  ASSERT_TRUE(proposals.ok());
+  ASSERT_EQ((*proposals)[0].bboxes.size(), 1u);
+  EXPECT_EQ((*proposals)[0].bboxes[0].size(1), 5);
+  EXPECT_LE((*proposals)[0].bboxes[0].size(0), 1000);
+}
+
+TEST(DetectorBuildTest, BadModelConfigNamesTheField) {
+  config::Config cfg;
+  auto none = BuildDetector(cfg);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("model: no type set"));
+  auto base = LoadConfig("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt");
+  ASSERT_TRUE(base.ok());
+  base->mutable_model()->mutable_mask_rcnn()->mutable_roi_head()->mutable_standard_roi_head()
+      ->clear_mask_head();
+  auto no_mask = BuildDetector(*base);
+  ASSERT_FALSE(no_mask.ok());
+  EXPECT_THAT(std::string(no_mask.status().message()),
+              HasSubstr("model.mask_rcnn.roi_head"));
+  auto bad = LoadConfig("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt",
+                        {"model.backbone.depth=42"});
+  ASSERT_TRUE(bad.ok());
+  auto built = BuildDetector(*bad);
+  ASSERT_FALSE(built.ok());
+  EXPECT_THAT(std::string(built.status().message()),
+              HasSubstr("model.faster_rcnn.backbone.resnet.depth"));
+}
+
+}  // namespace
+}  // namespace mmdet::models
