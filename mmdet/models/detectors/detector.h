@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/config/config.pb.h"
 #include "mmdet/core/registry.h"
+#include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/model_types.h"
 #include "torch/nn.h"
 
@@ -41,7 +42,14 @@ class DetectorImpl : public torch::nn::Module {
   virtual bool with_mask() const { return false; }
   // The config's `pretrained` (backbone initialisation), "" when none.
   virtual std::string pretrained() const = 0;
+  virtual torch::nn::Module& backbone() = 0;
 };
+
+// MMDetection's init_weights(pretrained): loads `pretrained` (a path, torchvision://NAME or a
+// cached URL; see mmdet/models/checkpoint/checkpoint.h) into the backbone non-strictly, as
+// mmcv does. Returns what did not match, for the caller to log; an empty report when the
+// model has no `pretrained`.
+absl::StatusOr<LoadReport> InitPretrainedWeights(DetectorImpl& model);
 
 // Factories take the whole config (train_cfg / test_cfg included) and the member's path.
 using DetectorRegistry = Registry<DetectorImpl, const config::Config&, const std::string&>;

@@ -5,6 +5,7 @@
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/backbones/backbone.h"
+#include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/dense_heads/dense_head.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/necks/neck.h"
@@ -23,6 +24,13 @@ absl::StatusOr<std::shared_ptr<DetectorImpl>> BuildDetector(const config::Config
     return Annotate(built.status(), path);
   }
   return built;
+}
+
+absl::StatusOr<LoadReport> InitPretrainedWeights(DetectorImpl& model) {
+  if (model.pretrained().empty()) return LoadReport();
+  auto report = LoadCheckpointInto(model.backbone(), model.pretrained(), /*strict=*/false);
+  if (!report.ok()) return Annotate(report.status(), "model.pretrained");
+  return report;
 }
 
 torch::Tensor TotalLoss(const LossMap& losses) {
@@ -56,6 +64,7 @@ absl::StatusOr<Trunk> BuildTrunk(const Cfg& cfg, const std::string& path) {
 class DetectorBase : public DetectorImpl {
  public:
   std::string pretrained() const override { return pretrained_; }
+  torch::nn::Module& backbone() override { return *backbone_; }
 
  protected:
   void SetTrunk(Trunk trunk) {

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mmdet/config/loader.h"
+#include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/detectors/detector.h"
 #include "torch/optim/sgd.h"
 
@@ -300,6 +301,58 @@ TEST(DetectorTrainTest, RetinaNetAndRpn) {
   ASSERT_EQ((*proposals)[0].bboxes.size(), 1u);
   EXPECT_EQ((*proposals)[0].bboxes[0].size(1), 5);
   EXPECT_LE((*proposals)[0].bboxes[0].size(0), 1000);
+}
+
+TEST(DetectorCheckpointTest, SaveLoadRoundTripAndTorchvisionPretrained) {
+  const std::string dir = ::testing::TempDir();
+  auto model = Build("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt");
+  ASSERT_NE(model, nullptr);
+  pth::Value meta = pth::Value::Dict();
+  meta.Set("epoch", pth::Value::Int(3));
+  meta.Set("CLASSES", pth::Value::Tuple({pth::Value::String("rectangle"),
+                                         pth::Value::String("circle"),
+                                         pth::Value::String("triangle")}));
+  const std::string path = dir + "/epoch_3.pth";
+  ASSERT_TRUE(SaveCheckpoint(path, GetStateDict(*model), meta, pth::Value()).ok());
+  auto loaded = LoadCheckpoint(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->meta.Find("epoch")->as_int(), 3);
+  auto fresh = Build("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt");
+  ASSERT_NE(fresh, nullptr);
+  auto report = LoadStateDict(*fresh, loaded->state_dict, /*strict=*/true);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const StateDict a = GetStateDict(*model), b = GetStateDict(*fresh);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  }
+
+  // A torchvision-style bare state_dict (with its classifier) in the hub cache.
+  StateDict torchvision = GetStateDict(model->backbone());
+  torchvision.emplace_back("fc.weight", torch::zeros({1000, 512}));
+  torchvision.emplace_back("fc.bias", torch::zeros({1000}));
+  ::setenv("TORCH_HOME", dir.c_str(), 1);
+  ASSERT_EQ(system(("mkdir -p " + dir + "/hub/checkpoints").c_str()), 0);
+  ASSERT_TRUE(pth::SavePth(dir + "/hub/checkpoints/resnet18-5c106cde.pth",
+                           StateDictToValue(torchvision)).ok());
+  auto pretrained = Build("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt",
+                          {"model.pretrained=torchvision://resnet18"});
+  ASSERT_NE(pretrained, nullptr);
+  auto init = InitPretrainedWeights(*pretrained);
+  ASSERT_TRUE(init.ok()) << init.status();
+  EXPECT_EQ(init->unexpected, (std::vector<std::string>{"fc.weight", "fc.bias"}));
+  EXPECT_TRUE(init->missing.empty());
+  const StateDict got = GetStateDict(pretrained->backbone());
+  EXPECT_TRUE(torch::equal(got[0].second, torchvision[0].second));
+
+  auto absent = Build("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt",
+                      {"model.pretrained=torchvision://resnet50"});
+  ASSERT_NE(absent, nullptr);
+  auto missing = InitPretrainedWeights(*absent);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("https://download.pytorch.org/models/resnet50-19c8e357.pth"));
 }
 
 TEST(DetectorBuildTest, BadModelConfigNamesTheField) {
