@@ -7,7 +7,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mmdet/config/loader.h"
+#include "mmdet/models/backbones/backbone.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
+#include "mmdet/models/dense_heads/dense_head.h"
+#include "mmdet/models/necks/neck.h"
+#include "mmdet/models/roi_heads/roi_head.h"
 #include "mmdet/models/detectors/detector.h"
 #include "torch/optim/sgd.h"
 
@@ -353,6 +357,14 @@ TEST(DetectorCheckpointTest, SaveLoadRoundTripAndTorchvisionPretrained) {
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr("https://download.pytorch.org/models/resnet50-19c8e357.pth"));
+}
+
+TEST(ModelRegistriesTest, EveryConfigTypeHasAFactory) {
+  EXPECT_TRUE(MissingFactories(config::Backbone::descriptor(), BackboneRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::Neck::descriptor(), NeckRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::DenseHead::descriptor(), DenseHeadRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::RoIHead::descriptor(), RoIHeadRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::Model::descriptor(), DetectorRegistry::Global()).empty());
 }
 
 TEST(DetectorBuildTest, BadModelConfigNamesTheField) {
