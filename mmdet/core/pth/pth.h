@@ -27,9 +27,10 @@
 // out-of-band buffers are not). Globals understood: collections.OrderedDict,
 // torch._utils._rebuild_tensor{,_v2}, torch._utils._rebuild_parameter{,_with_state},
 // torch._tensor._rebuild_from_type_v2 (for plain Tensor / Parameter), _codecs.encode (bytes
-// in protocol 2) and torch.{,cuda.}{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,
-// Bool}Storage. Everything else (numpy scalars, whole pickled nn.Modules, sets) is a
-// DataLoss error that names it:
+// in protocol 2), torch.{,cuda.}{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,
+// Bool}Storage, and numpy scalars (numpy.dtype + numpy.core.multiarray.scalar, e.g. the
+// meta['seed'] MMDetection 2.x writes), which load as int, float or bool. Everything else
+// (numpy arrays, whole pickled nn.Modules, sets) is a DataLoss error that names it:
 //   "x.pth: data.pkl offset 1234: unsupported global numpy.core.multiarray._reconstruct"
 // Tensors always load to the CPU whatever their saved location; tensors that shared a
 // storage in Python share memory here too.

@@ -844,6 +844,51 @@ TEST(UnpicklerTest, TensorGlobals) {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+// numpy scalars as numpy pickles them (MMDetection 2.x writes meta['seed'] as one):
+// scalar(dtype(code, False, True) + BUILD (3, '<', ...), raw little-endian bytes).
+Pickle& NumpyScalar(Pickle& p, absl::string_view code, absl::string_view raw,
+                    absl::string_view order = "<") {
+  p.Global("numpy.core.multiarray", "scalar").Op("(");
+  p.Global("numpy", "dtype").Op("(").Str(code).Op("\x89\x88").Op("tR");
+  p.Op("(").Int(3).Str(order).Op("NNN").Int(-1).Int(-1).Int(0).Op("tb");
+  p.Op("C").Le(raw.size(), 1).Op(raw);  // SHORT_BINBYTES
+  return p.Op("tR");
+}
+
+TEST(UnpicklerTest, NumpyScalarsLoadAsPythonNumbers) {
+  Pickle p(3);
+  p.Op("}(").Str("seed");
+  NumpyScalar(p, "i8", absl::string_view("\x2a\0\0\0\0\0\0\0", 8));
+  p.Str("neg");
+  NumpyScalar(p, "i4", absl::string_view("\xfe\xff\xff\xff", 4));
+  p.Str("f");
+  NumpyScalar(p, "f4", absl::string_view("\0\0\0\x3f", 4));
+  p.Str("d");
+  NumpyScalar(p, "f8", absl::string_view("\0\0\0\0\0\0\xd0\x3f", 8));
+  p.Str("b");
+  NumpyScalar(p, "b1", absl::string_view("\x01", 1));
+  p.Op("u");
+  auto v = ParsePickle(p.Stop());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->Find("seed")->as_int(), 42);
+  EXPECT_EQ(v->Find("neg")->as_int(), -2);
+  EXPECT_TRUE(v->Find("f")->is_float());
+  EXPECT_DOUBLE_EQ(v->Find("f")->as_float(), 0.5);
+  EXPECT_DOUBLE_EQ(v->Find("d")->as_float(), 0.25);
+  EXPECT_TRUE(v->Find("b")->is_bool());
+  EXPECT_TRUE(v->Find("b")->as_bool());
+
+  Pickle big(3);
+  NumpyScalar(big, "i4", absl::string_view("\0\0\0\x01", 4), ">");
+  EXPECT_THAT(PickleError(big.Stop()), HasSubstr("numpy scalar of big-endian dtype i4"));
+  Pickle complex(3);
+  NumpyScalar(complex, "c8", absl::string_view("\0\0\0\0\0\0\0\0", 8));
+  EXPECT_THAT(PickleError(complex.Stop()), HasSubstr("unsupported numpy scalar dtype c8"));
+  Pickle short_bytes(3);
+  NumpyScalar(short_bytes, "i8", absl::string_view("\x01", 1));
+  EXPECT_THAT(PickleError(short_bytes.Stop()), HasSubstr("1 bytes, expected 8"));
+}
+
 TEST(ErrorTest, UnknownGlobalIsNamed) {
   Pickle p;
   p.Global("numpy.core.multiarray", "_reconstruct");

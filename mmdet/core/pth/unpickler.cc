@@ -2,8 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <c10/util/Half.h>
 
 #include <array>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -137,6 +139,9 @@ enum Global : int64_t {
   kParameterClass,
   kCodecsEncode,
   kStorageClass,
+  kNumpyDtype,        // the numpy.dtype class
+  kNumpyDtypeObject,  // a dtype made by REDUCE numpy.dtype (code in `s`, byte order in `i2`)
+  kNumpyScalar,       // numpy.core.multiarray.scalar
 };
 
 struct StorageClass {
@@ -385,6 +390,11 @@ absl::Status Unpickler::PushGlobal(absl::string_view module, absl::string_view n
     obj->i = kParameterClass;
   } else if (full == "_codecs.encode") {
     obj->i = kCodecsEncode;
+  } else if (full == "numpy.dtype") {
+    obj->i = kNumpyDtype;
+  } else if (full == "numpy.core.multiarray.scalar" || full == "numpy._core.multiarray.scalar") {
+    // numpy scalars, e.g. the meta['seed'] MMDetection 2.x writes: loaded as int/float/bool.
+    obj->i = kNumpyScalar;
   } else {
     bool found = false;
     if (module == "torch" || module == "torch.cuda") {
@@ -680,9 +690,87 @@ absl::Status Unpickler::Reduce(Obj* func, Obj* args, Obj** result) {
       *result = bytes;
       return absl::OkStatus();
     }
+    case kNumpyDtype: {
+      // numpy.dtype(code, align, copy); its byte order arrives by BUILD.
+      if (a.empty() || a[0]->kind != Obj::Kind::kStr) {
+        return Error(op_start_, "numpy.dtype: expected (code, align, copy)");
+      }
+      Obj* dtype = New(Obj::Kind::kGlobal);
+      dtype->i = kNumpyDtypeObject;
+      dtype->s = a[0]->s;
+      dtype->numpy_byte_order = '|';
+      *result = dtype;
+      return absl::OkStatus();
+    }
+    case kNumpyScalar:
+      return NumpyScalar(a, result);
     default:
       return Error(op_start_, absl::StrCat("REDUCE: cannot call ", Clip(func->s)));
   }
+}
+
+absl::Status Unpickler::NumpyScalar(const std::vector<Obj*>& a, Obj** result) {
+  if (a.size() != 2 || a[0]->kind != Obj::Kind::kGlobal || a[0]->i != kNumpyDtypeObject ||
+      a[1]->kind != Obj::Kind::kBytes) {
+    return Error(op_start_, "numpy scalar: expected (dtype, bytes)");
+  }
+  const std::string& code = a[0]->s;
+  const std::string& raw = a[1]->s;
+  if (a[0]->numpy_byte_order == '>') {
+    return Error(op_start_, absl::StrCat("numpy scalar of big-endian dtype ", Clip(code)));
+  }
+  auto sized = [&](size_t n) -> absl::Status {
+    if (raw.size() != n) {
+      return Error(op_start_, absl::StrCat("numpy scalar ", Clip(code), ": ", raw.size(),
+                                           " bytes, expected ", n));
+    }
+    return absl::OkStatus();
+  };
+  Obj* obj = nullptr;
+  const char kind = code.empty() ? '?' : code[0];
+  const std::string width = code.size() > 1 ? code.substr(1) : "";
+  if ((kind == 'i' || kind == 'u') && (width == "1" || width == "2" || width == "4" || width == "8")) {
+    const int n = width[0] - '0';
+    MMDET_RETURN_IF_ERROR(sized(static_cast<size_t>(n)));
+    uint64_t bits = LoadLe(raw.data(), n);
+    int64_t value = 0;
+    if (kind == 'u') {
+      if (n == 8 && bits > static_cast<uint64_t>(INT64_MAX)) {
+        return Error(op_start_, "numpy uint64 scalar beyond int64");
+      }
+      value = static_cast<int64_t>(bits);
+    } else {
+      const int shift = 64 - 8 * n;
+      value = static_cast<int64_t>(bits << shift) >> shift;  // sign-extend
+    }
+    obj = New(Obj::Kind::kInt);
+    obj->i = value;
+  } else if (kind == 'f' && (width == "2" || width == "4" || width == "8")) {
+    const int n = width[0] - '0';
+    MMDET_RETURN_IF_ERROR(sized(static_cast<size_t>(n)));
+    const uint64_t bits = LoadLe(raw.data(), n);
+    obj = New(Obj::Kind::kFloat);
+    if (n == 8) {
+      double d;
+      std::memcpy(&d, &bits, 8);
+      obj->f = d;
+    } else if (n == 4) {
+      const uint32_t b32 = static_cast<uint32_t>(bits);
+      float f;
+      std::memcpy(&f, &b32, 4);
+      obj->f = f;
+    } else {
+      obj->f = static_cast<float>(c10::Half(static_cast<uint16_t>(bits), c10::Half::from_bits()));
+    }
+  } else if (kind == 'b' && width == "1") {
+    MMDET_RETURN_IF_ERROR(sized(1));
+    obj = New(Obj::Kind::kBool);
+    obj->i = raw[0] != 0;
+  } else {
+    return Error(op_start_, absl::StrCat("unsupported numpy scalar dtype ", Clip(code)));
+  }
+  *result = obj;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<const Obj*> Unpickler::Load() {
@@ -934,6 +1022,16 @@ absl::Status Unpickler::Step(bool* stop) {
     case kBuild: {
       MMDET_ASSIGN_OR_RETURN(Obj * state, Pop(name));
       MMDET_ASSIGN_OR_RETURN(Obj * inst, Top(name));
+      if (inst->kind == Obj::Kind::kGlobal && inst->i == kNumpyDtypeObject) {
+        // dtype.__setstate__((version, byte order, subarray, names, fields, elsize,
+        // alignment, flags)): only the byte order matters for scalars.
+        if (state->kind != Obj::Kind::kTuple || state->items.size() < 2 ||
+            state->items[1]->kind != Obj::Kind::kStr || state->items[1]->s.size() != 1) {
+          return Error(op_start_, "numpy.dtype: unexpected state");
+        }
+        inst->numpy_byte_order = state->items[1]->s[0];
+        return absl::OkStatus();
+      }
       if (inst->kind != Obj::Kind::kDict || !inst->ordered) {
         return Error(op_start_, absl::StrCat("BUILD of a ", KindName(inst->kind),
                                              " is not supported (only OrderedDict attributes)"));

@@ -93,6 +93,7 @@ struct Obj {
   Obj* state = nullptr;  // kDict: BUILD state (a dict)
   at::Tensor tensor;
   StorageRef storage;  // kStorage; for a storage class global, storage.dtype is its dtype
+  char numpy_byte_order = '|';  // a numpy dtype object's byte order ('<', '>', '=', '|')
 };
 
 class Unpickler {
@@ -132,6 +133,7 @@ class Unpickler {
   absl::Status PushInt(absl::string_view little_endian);
   absl::Status SetItem(Obj* dict, Obj* key, Obj* value, const char* op);
   absl::Status Reduce(Obj* func, Obj* args, Obj** result);
+  absl::Status NumpyScalar(const std::vector<Obj*>& args, Obj** result);
   absl::Status PersistentLoad(Obj* pid, Obj** result);
   absl::Status RebuildTensor(const std::vector<Obj*>& args, bool v2, Obj** result);
 
