@@ -454,34 +454,49 @@ absl::StatusOr<Built> OrDefault(bool has, const Message& cfg, const std::string&
   return build(fallback, path);
 }
 
-absl::StatusOr<std::shared_ptr<DenseHeadImpl>> RPNHeadFromConfig(const config::RPNHead& cfg,
-                                                                 const std::string& path) {
+// The parts every anchor head config has (RPNHead, RetinaHead), with the given defaults for
+// members left unset.
+template <typename HeadConfig>
+absl::StatusOr<AnchorHeadParts> BuildAnchorHeadParts(const HeadConfig& cfg, const std::string& path,
+                                                     int64_t num_classes,
+                                                     const std::string& default_anchors,
+                                                     const std::string& default_loss_cls,
+                                                     const std::string& default_loss_bbox) {
   AnchorHeadParts parts;
-  parts.num_classes = 1;
-  MMDET_ASSIGN_OR_RETURN(
-      parts.anchor_generator,
-      (OrDefault<config::PriorGenerator, std::shared_ptr<PriorGenerator>>(
-          cfg.has_anchor_generator(), cfg.anchor_generator(),
-          "anchor_generator { strides: [4, 8, 16, 32, 64] ratios: [0.5, 1.0, 2.0] scales: [8] }",
-          path + ".anchor_generator", BuildPriorGenerator)));
+  parts.num_classes = num_classes;
+  MMDET_ASSIGN_OR_RETURN(parts.anchor_generator,
+                         (OrDefault<config::PriorGenerator, std::shared_ptr<PriorGenerator>>(
+                             cfg.has_anchor_generator(), cfg.anchor_generator(), default_anchors,
+                             path + ".anchor_generator", BuildPriorGenerator)));
   MMDET_ASSIGN_OR_RETURN(parts.bbox_coder,
                          (OrDefault<config::BBoxCoder, std::shared_ptr<BBoxCoder>>(
                              cfg.has_bbox_coder(), cfg.bbox_coder(), "delta_xywh_bbox_coder {}",
                              path + ".bbox_coder", BuildBBoxCoder)));
   MMDET_ASSIGN_OR_RETURN(parts.loss_cls,
                          (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_cls(), cfg.loss_cls(),
-                             "cross_entropy_loss { use_sigmoid: true loss_weight: 1.0 }",
+                             cfg.has_loss_cls(), cfg.loss_cls(), default_loss_cls,
                              path + ".loss_cls", BuildLoss)));
   MMDET_ASSIGN_OR_RETURN(parts.loss_bbox,
                          (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_bbox(), cfg.loss_bbox(),
-                             "smooth_l1_loss { beta: 0.1111111111111111 loss_weight: 1.0 }",
+                             cfg.has_loss_bbox(), cfg.loss_bbox(), default_loss_bbox,
                              path + ".loss_bbox", BuildLoss)));
   const auto counts = parts.anchor_generator->num_base_anchors();
   if (std::adjacent_find(counts.begin(), counts.end(), std::not_equal_to<>()) != counts.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ".anchor_generator: every level needs the same number of anchors"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".anchor_generator: every level needs the same number of anchors"));
   }
+  return parts;
+}
+
+absl::StatusOr<std::shared_ptr<DenseHeadImpl>> RPNHeadFromConfig(const config::RPNHead& cfg,
+                                                                 const std::string& path) {
+  MMDET_ASSIGN_OR_RETURN(
+      AnchorHeadParts parts,
+      BuildAnchorHeadParts(
+          cfg, path, 1,
+          "anchor_generator { strides: [4, 8, 16, 32, 64] ratios: [0.5, 1.0, 2.0] scales: [8] }",
+          "cross_entropy_loss { use_sigmoid: true loss_weight: 1.0 }",
+          "smooth_l1_loss { beta: 0.1111111111111111 loss_weight: 1.0 }"));
   return std::shared_ptr<DenseHeadImpl>(
       std::make_shared<RPNHeadImpl>(std::move(parts), cfg.in_channels(), cfg.feat_channels()));
 }
@@ -491,28 +506,12 @@ absl::StatusOr<std::shared_ptr<DenseHeadImpl>> RetinaHeadFromConfig(const config
   if (cfg.num_classes() < 1) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".num_classes: must be >= 1"));
   }
-  AnchorHeadParts parts;
-  parts.num_classes = cfg.num_classes();
   MMDET_ASSIGN_OR_RETURN(
-      parts.anchor_generator,
-      (OrDefault<config::PriorGenerator, std::shared_ptr<PriorGenerator>>(
-          cfg.has_anchor_generator(), cfg.anchor_generator(),
-          "anchor_generator { strides: [8, 16, 32, 64, 128] ratios: [0.5, 1.0, 2.0] "
-          "octave_base_scale: 4 scales_per_octave: 3 }",
-          path + ".anchor_generator", BuildPriorGenerator)));
-  MMDET_ASSIGN_OR_RETURN(parts.bbox_coder,
-                         (OrDefault<config::BBoxCoder, std::shared_ptr<BBoxCoder>>(
-                             cfg.has_bbox_coder(), cfg.bbox_coder(), "delta_xywh_bbox_coder {}",
-                             path + ".bbox_coder", BuildBBoxCoder)));
-  MMDET_ASSIGN_OR_RETURN(parts.loss_cls,
-                         (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_cls(), cfg.loss_cls(),
-                             "focal_loss { use_sigmoid: true gamma: 2.0 alpha: 0.25 }",
-                             path + ".loss_cls", BuildLoss)));
-  MMDET_ASSIGN_OR_RETURN(parts.loss_bbox,
-                         (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_bbox(), cfg.loss_bbox(), "l1_loss {}",
-                             path + ".loss_bbox", BuildLoss)));
+      AnchorHeadParts parts,
+      BuildAnchorHeadParts(cfg, path, cfg.num_classes(),
+                           "anchor_generator { strides: [8, 16, 32, 64, 128] ratios: [0.5, 1.0, 2.0] "
+                           "octave_base_scale: 4 scales_per_octave: 3 }",
+                           "focal_loss { use_sigmoid: true gamma: 2.0 alpha: 0.25 }", "l1_loss {}"));
   parts.sampling = !(cfg.has_loss_cls() ? cfg.loss_cls().has_focal_loss() : true);
   MMDET_ASSIGN_OR_RETURN(auto head, RetinaHeadImpl::Create(std::move(parts), cfg, path));
   return std::shared_ptr<DenseHeadImpl>(std::move(head));

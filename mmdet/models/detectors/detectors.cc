@@ -67,6 +67,16 @@ class DetectorBase : public DetectorImpl {
   torch::nn::Module& backbone() override { return *backbone_; }
 
  protected:
+  // pretrained, train_cfg, test_cfg, backbone and neck: what every detector config has.
+  template <typename ModelConfig>
+  absl::Status InitCommon(const ModelConfig& m, const config::Config& cfg, const std::string& path) {
+    pretrained_ = m.pretrained();
+    train_cfg_ = cfg.train_cfg();
+    test_cfg_ = cfg.test_cfg();
+    MMDET_ASSIGN_OR_RETURN(Trunk trunk, BuildTrunk(m, path));
+    SetTrunk(std::move(trunk));
+    return absl::OkStatus();
+  }
   void SetTrunk(Trunk trunk) {
     backbone_ = register_module("backbone", trunk.backbone);
     if (trunk.neck) neck_ = register_module("neck", trunk.neck);
@@ -93,11 +103,7 @@ class TwoStageDetector : public DetectorBase {
                                                               const std::string& path,
                                                               bool needs_mask) {
     std::shared_ptr<TwoStageDetector> det(new TwoStageDetector);
-    det->pretrained_ = m.pretrained();
-    det->train_cfg_ = cfg.train_cfg();
-    det->test_cfg_ = cfg.test_cfg();
-    MMDET_ASSIGN_OR_RETURN(Trunk trunk, BuildTrunk(m, path));
-    det->SetTrunk(std::move(trunk));
+    MMDET_RETURN_IF_ERROR(det->InitCommon(m, cfg, path));
     if (!m.has_rpn_head()) return absl::InvalidArgumentError(path + ".rpn_head: required");
     MMDET_ASSIGN_OR_RETURN(auto rpn, BuildDenseHead(m.rpn_head(), path + ".rpn_head"));
     det->rpn_head_ = det->register_module("rpn_head", rpn);
@@ -157,11 +163,7 @@ class SingleStageDetector : public DetectorBase {
                                                               const config::Config& cfg,
                                                               const std::string& path) {
     std::shared_ptr<SingleStageDetector> det(new SingleStageDetector);
-    det->pretrained_ = m.pretrained();
-    det->train_cfg_ = cfg.train_cfg();
-    det->test_cfg_ = cfg.test_cfg();
-    MMDET_ASSIGN_OR_RETURN(Trunk trunk, BuildTrunk(m, path));
-    det->SetTrunk(std::move(trunk));
+    MMDET_RETURN_IF_ERROR(det->InitCommon(m, cfg, path));
     if (!m.has_bbox_head()) return absl::InvalidArgumentError(path + ".bbox_head: required");
     if (!m.bbox_head().has_retina_head()) {
       return absl::InvalidArgumentError(path + ".bbox_head: expected a retina_head");
@@ -209,11 +211,7 @@ class RPNDetector : public DetectorBase {
                                                               const config::Config& cfg,
                                                               const std::string& path) {
     std::shared_ptr<RPNDetector> det(new RPNDetector);
-    det->pretrained_ = m.pretrained();
-    det->train_cfg_ = cfg.train_cfg();
-    det->test_cfg_ = cfg.test_cfg();
-    MMDET_ASSIGN_OR_RETURN(Trunk trunk, BuildTrunk(m, path));
-    det->SetTrunk(std::move(trunk));
+    MMDET_RETURN_IF_ERROR(det->InitCommon(m, cfg, path));
     if (!m.has_rpn_head()) return absl::InvalidArgumentError(path + ".rpn_head: required");
     MMDET_ASSIGN_OR_RETURN(auto head, BuildDenseHead(m.rpn_head(), path + ".rpn_head"));
     det->rpn_head_ = det->register_module("rpn_head", head);
