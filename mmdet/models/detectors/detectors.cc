@@ -61,6 +61,39 @@ absl::StatusOr<Trunk> BuildTrunk(const Cfg& cfg, const std::string& path) {
   return trunk;
 }
 
+// Ground-truth labels must index the model's classes (a dataset / num_classes mismatch would
+// otherwise fail deep inside a loss).
+absl::Status CheckLabels(const GroundTruth& gt, int64_t num_classes) {
+  for (size_t i = 0; i < gt.labels.size(); ++i) {
+    const torch::Tensor& l = gt.labels[i];
+    if (!l.defined() || l.numel() == 0) continue;
+    const int64_t lo = l.min().item<int64_t>(), hi = l.max().item<int64_t>();
+    if (lo < 0 || hi >= num_classes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "image ", i, " of the batch has ground-truth label ", lo < 0 ? lo : hi,
+          " but the model has ", num_classes,
+          " classes: make the head's num_classes match the dataset's classes"));
+    }
+  }
+  for (size_t i = 0; i < gt.bboxes.size(); ++i) {
+    if (gt.bboxes[i].dim() != 2 || gt.bboxes[i].size(-1) != 4) {
+      return absl::InvalidArgumentError(absl::StrCat("image ", i, ": gt_bboxes must be [n, 4]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Runs `fn`, turning a LibTorch exception (a shape or device error) into a Status instead of
+// an abort.
+template <typename Fn>
+auto Guarded(const char* what, Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what_without_backtrace()));
+  }
+}
+
 class DetectorBase : public DetectorImpl {
  public:
   std::string pretrained() const override { return pretrained_; }
@@ -123,6 +156,19 @@ class TwoStageDetector : public DetectorBase {
   absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
                                        const std::vector<ImageMeta>& metas,
                                        const GroundTruth& gt) override {
+    MMDET_RETURN_IF_ERROR(CheckLabels(gt, num_classes()));
+    return Guarded("forward_train", [&]() { return Train(img, metas, gt); });
+  }
+
+  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
+                                                      const std::vector<ImageMeta>& metas,
+                                                      bool rescale) override {
+    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
+  }
+
+ private:
+  absl::StatusOr<LossMap> Train(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
+                                const GroundTruth& gt) {
     const std::vector<torch::Tensor> x = ExtractFeat(img);
     const DenseOutputs rpn_out = rpn_head_->forward(x);
     GroundTruth rpn_gt = gt;
@@ -139,9 +185,8 @@ class TwoStageDetector : public DetectorBase {
     return losses;
   }
 
-  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
-                                                      const std::vector<ImageMeta>& metas,
-                                                      bool rescale) override {
+  absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
+                                                const std::vector<ImageMeta>& metas, bool rescale) {
     torch::NoGradGuard no_grad;
     const std::vector<torch::Tensor> x = ExtractFeat(img);
     const std::vector<torch::Tensor> proposals =
@@ -149,7 +194,6 @@ class TwoStageDetector : public DetectorBase {
     return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
   }
 
- private:
   TwoStageDetector() = default;
   std::shared_ptr<DenseHeadImpl> rpn_head_;
   std::shared_ptr<RoIHeadImpl> roi_head_;
@@ -179,13 +223,22 @@ class SingleStageDetector : public DetectorBase {
   absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
                                        const std::vector<ImageMeta>& metas,
                                        const GroundTruth& gt) override {
-    return bbox_head_->Loss(bbox_head_->forward(ExtractFeat(img)), gt, metas,
-                            train_cfg_.single_stage());
+    MMDET_RETURN_IF_ERROR(CheckLabels(gt, num_classes_));
+    return Guarded("forward_train", [&]() {
+      return bbox_head_->Loss(bbox_head_->forward(ExtractFeat(img)), gt, metas,
+                              train_cfg_.single_stage());
+    });
   }
 
   absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
                                                       const std::vector<ImageMeta>& metas,
                                                       bool rescale) override {
+    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
+  }
+
+ private:
+  absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
+                                                const std::vector<ImageMeta>& metas, bool rescale) {
     torch::NoGradGuard no_grad;
     std::vector<ImageResult> results;
     for (const Detections& det : bbox_head_->GetBBoxes(bbox_head_->forward(ExtractFeat(img)),
@@ -194,10 +247,9 @@ class SingleStageDetector : public DetectorBase {
       r.bboxes = Bbox2Result(det.dets, det.labels, num_classes_);
       results.push_back(std::move(r));
     }
-    return results;
+    return absl::StatusOr<std::vector<ImageResult>>(std::move(results));
   }
 
- private:
   SingleStageDetector() = default;
   std::shared_ptr<DenseHeadImpl> bbox_head_;
   int64_t num_classes_ = 80;
@@ -225,12 +277,21 @@ class RPNDetector : public DetectorBase {
                                        const GroundTruth& gt) override {
     GroundTruth rpn_gt = gt;
     rpn_gt.labels.clear();
-    return rpn_head_->Loss(rpn_head_->forward(ExtractFeat(img)), rpn_gt, metas, train_cfg_.rpn());
+    return Guarded("forward_train", [&]() {
+      return rpn_head_->Loss(rpn_head_->forward(ExtractFeat(img)), rpn_gt, metas,
+                             train_cfg_.rpn());
+    });
   }
 
   absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
                                                       const std::vector<ImageMeta>& metas,
                                                       bool rescale) override {
+    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
+  }
+
+ private:
+  absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
+                                                const std::vector<ImageMeta>& metas, bool rescale) {
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> proposals =
         rpn_head_->GetProposals(rpn_head_->forward(ExtractFeat(img)), metas, test_cfg_.rpn());
@@ -245,10 +306,9 @@ class RPNDetector : public DetectorBase {
       r.bboxes = {p.cpu()};
       results.push_back(std::move(r));
     }
-    return results;
+    return absl::StatusOr<std::vector<ImageResult>>(std::move(results));
   }
 
- private:
   RPNDetector() = default;
   std::shared_ptr<DenseHeadImpl> rpn_head_;
 };

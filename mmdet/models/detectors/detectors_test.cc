@@ -251,6 +251,12 @@ TEST(DetectorTrainTest, MaskRcnnLossesAndMasksInTheOriginalFrame) {
   ASSERT_TRUE(losses.ok()) << losses.status();
   EXPECT_EQ(Names(*losses), (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_bbox", "loss_cls",
                                                       "acc", "loss_bbox", "loss_mask"}));
+  GroundTruth bad_labels = batch.gt;
+  bad_labels.labels[1] = torch::tensor({5}, torch::kInt64);  // a 3-class model
+  auto mismatch = model->ForwardTrain(batch.img, batch.metas, bad_labels);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_THAT(std::string(mismatch.status().message()),
+              HasSubstr("image 1 of the batch has ground-truth label 5 but the model has 3 classes"));
   GroundTruth no_masks = batch.gt;
   no_masks.masks.clear();
   auto missing = model->ForwardTrain(batch.img, batch.metas, no_masks);

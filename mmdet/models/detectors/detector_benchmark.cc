@@ -1,0 +1,105 @@
+// Detector speed on the CPU (and CUDA when built with --config=cuda on a GPU machine):
+//   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
+//   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
+//   BM_ShapesTrainStep      the CPU-sized shapes Faster R-CNN, 2 images at 256x320
+// Random weights (speed does not depend on them); intra-op threads = hardware threads.
+//   bazel run //mmdet/models/detectors:detector_benchmark -- --benchmark_filter=Inference
+#include <benchmark/benchmark.h>
+
+#include <thread>
+
+#include "mmdet/config/loader.h"
+#include "mmdet/models/detectors/detector.h"
+#include "torch/torch.h"
+
+namespace mmdet::models {
+namespace {
+
+struct Setup {
+  std::shared_ptr<DetectorImpl> model;
+  torch::Tensor img;
+  std::vector<ImageMeta> metas;
+  GroundTruth gt;
+};
+
+Setup Make(const std::string& config, int64_t batch, int64_t h, int64_t w,
+           const torch::Device& device) {
+  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  auto cfg = LoadConfig(config, {"model.pretrained="});
+  if (!cfg.ok()) std::abort();
+  auto model = BuildDetector(*cfg);
+  if (!model.ok()) std::abort();
+  Setup s;
+  s.model = *model;
+  s.model->to(device);
+  torch::manual_seed(0);
+  s.img = torch::randn({batch, 3, h, w}, torch::TensorOptions().device(device));
+  for (int64_t i = 0; i < batch; ++i) {
+    ImageMeta meta;
+    meta.ori_shape = {h, w, 3};
+    meta.img_shape = {h, w, 3};
+    meta.pad_shape = {h, w, 3};
+    meta.batch_input_shape = {h, w};
+    s.metas.push_back(meta);
+    s.gt.bboxes.push_back(torch::tensor({{50.f, 60.f, 250.f, 300.f}, {400.f, 200.f, 700.f, 500.f},
+                                         {10.f, 10.f, 40.f, 50.f}},
+                                        torch::TensorOptions().device(device)) *
+                          (w / 1216.0));
+    s.gt.labels.push_back(torch::tensor({1, 2, 0}, torch::TensorOptions().dtype(torch::kInt64).device(device)));
+    if (s.model->with_mask()) {
+      s.gt.masks.push_back(torch::zeros({3, h, w}, torch::TensorOptions().dtype(torch::kUInt8).device(device)));
+    }
+  }
+  return s;
+}
+
+torch::Device BenchDevice() { return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU; }
+
+void Sync() {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+}
+
+void BM_Inference(benchmark::State& state, const std::string& config) {
+  Setup s = Make(config, 1, 800, 1216, BenchDevice());
+  s.model->eval();
+  for (auto _ : state) {
+    auto results = s.model->SimpleTest(s.img, s.metas, true);
+    if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());
+    Sync();
+  }
+}
+
+void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w) {
+  Setup s = Make(config, 2, h, w, BenchDevice());
+  s.model->train();
+  for (auto _ : state) {
+    auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
+    if (!losses.ok()) {
+      state.SkipWithError(std::string(losses.status().message()).c_str());
+      return;
+    }
+    TotalLoss(*losses).backward();
+    Sync();
+  }
+}
+
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"))
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn,
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"))
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn,
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"))
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)
+    ->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK_CAPTURE(BM_TrainStep, shapes_faster_rcnn_r18,
+                  std::string("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt"), 256, 320)
+    ->Unit(benchmark::kMillisecond)->Iterations(5);
+
+}  // namespace
+}  // namespace mmdet::models
+
+BENCHMARK_MAIN();
