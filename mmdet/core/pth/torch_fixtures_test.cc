@@ -81,5 +81,23 @@ TEST_P(TorchFixturesTest, ReadsWhatTorchSaveWrote) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, TorchFixturesTest, ::testing::Values("zip.pth", "legacy.pth"));
 
+// meta with numpy 2.5 scalars (numpy._core.multiarray.scalar), as torch.save wrote it.
+TEST(NumpyFixturesTest, NumpyScalarsInMeta) {
+  for (const char* format : {"zip", "legacy"}) {
+    auto loaded = LoadPth(std::string("mmdet/core/pth/testdata/torch211_numpy2_meta_") + format + ".pth");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    const Value* meta = loaded->Find("meta");
+    ASSERT_NE(meta, nullptr);
+    EXPECT_EQ(meta->Find("seed")->as_int(), 42) << format;
+    EXPECT_EQ(meta->Find("neg")->as_int(), -7) << format;
+    EXPECT_DOUBLE_EQ(meta->Find("lr")->as_float(), 0.5) << format;
+    EXPECT_DOUBLE_EQ(meta->Find("d")->as_float(), 0.125) << format;
+    EXPECT_TRUE(meta->Find("flag")->is_bool() && meta->Find("flag")->as_bool()) << format;
+    EXPECT_EQ(meta->Find("epoch")->as_int(), 3) << format;
+    EXPECT_TRUE(torch::equal(loaded->Find("state_dict")->Find("w")->tensor(),
+                             torch::arange(3, torch::kFloat32)));
+  }
+}
+
 }  // namespace
 }  // namespace mmdet::pth
