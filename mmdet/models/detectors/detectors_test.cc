@@ -373,6 +373,25 @@ TEST(ModelRegistriesTest, EveryConfigTypeHasAFactory) {
   EXPECT_TRUE(MissingFactories(config::Model::descriptor(), DetectorRegistry::Global()).empty());
 }
 
+TEST(DetectorTrainTest, ImagesWithoutGroundTruthTrain) {
+  for (const char* config : {"configs/shapes/mask_rcnn_r18_fpn_shapes.pbtxt",
+                             "configs/shapes/retinanet_r18_fpn_shapes.pbtxt"}) {
+    auto model = Build(config);
+    ASSERT_NE(model, nullptr);
+    SyntheticBatch batch = MakeBatch(true);
+    batch.gt.bboxes[1] = torch::zeros({0, 4});
+    batch.gt.labels[1] = torch::zeros({0}, torch::kInt64);
+    batch.gt.masks[1] = torch::zeros({0, 128, 160}, torch::kUInt8);
+    model->train();
+    auto losses = model->ForwardTrain(batch.img, batch.metas, batch.gt);
+    ASSERT_TRUE(losses.ok()) << config << ": " << losses.status();
+    for (const auto& [name, value] : *losses) {
+      EXPECT_TRUE(std::isfinite(value.item<double>())) << config << " " << name;
+    }
+    TotalLoss(*losses).backward();
+  }
+}
+
 TEST(DetectorBuildTest, BadModelConfigNamesTheField) {
   config::Config cfg;
   auto none = BuildDetector(cfg);
