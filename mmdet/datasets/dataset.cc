@@ -153,7 +153,12 @@ absl::StatusOr<Results> ImageDataset::PrepareResults(size_t i) const {
     MMDET_ASSIGN_OR_RETURN(results.ann_info, LoadAnnInfo(kept_[i]));
     results.has_ann_info = true;
   }
-  if (!proposals_.empty()) results.proposals = proposals_[kept_[i]];
+  if (!proposals_.empty()) {
+    // LoadProposals: boxes without scores, one all-zero box when the image has none.
+    std::vector<Box>& boxes = results.proposals.emplace();
+    for (const auto& p : proposals_[kept_[i]]) boxes.push_back({p[0], p[1], p[2], p[3]});
+    if (boxes.empty()) boxes.push_back({0, 0, 0, 0});
+  }
   return results;
 }
 

@@ -264,7 +264,7 @@ TEST_F(DatasetTest, PipelineThatAlwaysDropsIsReportedNotLoopedOn) {
 }
 
 TEST_F(DatasetTest, ProposalsFollowTheirImageThroughTheFilter) {
-  Write("proposals.json", "[[[1, 2, 3, 4, 0.5]], [], [[0, 0, 5, 5]], [], [[9, 9, 19, 19, 0.1]]]");
+  Write("proposals.json", "[[[1, 2, 3, 4, 0.5]], [[0, 0, 0, 0]], [[0, 0, 5, 5]], [], [[9, 9, 19, 19, 0.1]]]");
   auto dataset = Build(Coco("proposal_file: 'proposals.json'"));
   ASSERT_NE(dataset, nullptr);
   ASSERT_EQ(dataset->size(), 3u);
@@ -273,7 +273,15 @@ TEST_F(DatasetTest, ProposalsFollowTheirImageThroughTheFilter) {
   ASSERT_TRUE(samples.ok()) << samples.status();
   ASSERT_TRUE((*samples)[0].proposals.has_value());
   ASSERT_EQ((*samples)[0].proposals->size(), 1u);
-  EXPECT_EQ((*(*samples)[0].proposals)[0], (std::array<float, 5>{9, 9, 19, 19, 0.1f}));
+  EXPECT_EQ((*(*samples)[0].proposals)[0], (Box{9, 9, 19, 19}));  // LoadProposals drops scores
+
+  // Proposals are a bbox field: Resize scales them with the image (80x60 -> 160x120).
+  auto resized = Build(Coco("proposal_file: 'proposals.json' pipeline { resize { "
+                            "img_scale { w: 160 h: 120 } keep_ratio: true } }"));
+  ASSERT_NE(resized, nullptr);
+  auto scaled = resized->Get(0, rng);
+  ASSERT_TRUE(scaled.ok()) << scaled.status();
+  EXPECT_EQ((*(*scaled)[0].proposals)[0], (Box{2, 4, 6, 8}));
 
   Write("short.json", "[[]]");
   EXPECT_THAT(BuildError(Coco("proposal_file: 'short.json'")),

@@ -26,7 +26,7 @@ struct Batch {
   std::vector<torch::Tensor> gt_labels;         // n_i int64
   std::vector<torch::Tensor> gt_bboxes_ignore;  // m_i x 4 float
   std::vector<torch::Tensor> gt_masks;          // n_i x h_i x w_i uint8
-  std::vector<torch::Tensor> proposals;         // p_i x 5 float
+  std::vector<torch::Tensor> proposals;         // p_i x 4 float
   torch::Tensor gt_semantic_seg;                // B x 1 x H x W uint8
 
   size_t size() const { return img_metas.size(); }

@@ -60,9 +60,9 @@ void FormatTensors(Results& r) {
     r.gt_semantic_seg_tensor = MatToTensor2d(r.gt_semantic_seg).unsqueeze(0);
   }
   if (r.proposals.has_value() && !r.proposals_tensor.defined()) {
-    torch::Tensor t = torch::empty({static_cast<int64_t>(r.proposals->size()), 5});
+    torch::Tensor t = torch::empty({static_cast<int64_t>(r.proposals->size()), 4});
     if (!r.proposals->empty()) {
-      std::memcpy(t.data_ptr<float>(), r.proposals->data(), r.proposals->size() * 5 * sizeof(float));
+      std::memcpy(t.data_ptr<float>(), r.proposals->data(), r.proposals->size() * sizeof(Box));
     }
     r.proposals_tensor = t;
   }

@@ -49,7 +49,10 @@ struct Results {
   bool has_ann_info = false;  // false in test mode
   std::string img_prefix;
   std::string seg_prefix;
-  std::optional<std::vector<std::array<float, 5>>> proposals;  // x1, y1, x2, y2, score
+  // Precomputed proposals (proposal_file) as MMDetection's LoadProposals leaves them: boxes
+  // only (scores dropped), [[0, 0, 0, 0]] when none; a bbox field, so geometric transforms
+  // move them with the image.
+  std::optional<std::vector<Box>> proposals;
 
   ImageMeta meta;
   cv::Mat img;  // H x W x C, BGR unless Normalize converted it
@@ -75,7 +78,7 @@ struct Results {
   torch::Tensor gt_bboxes_ignore_tensor;
   torch::Tensor gt_masks_tensor;       // N x H x W uint8
   torch::Tensor gt_semantic_seg_tensor;  // 1 x H x W uint8
-  torch::Tensor proposals_tensor;      // N x 5 float
+  torch::Tensor proposals_tensor;      // N x 4 float
 
   // Set by Collect: the keys and meta keys kept.
   std::vector<std::string> keys;

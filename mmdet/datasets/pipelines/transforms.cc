@@ -34,6 +34,7 @@ template <typename Fn>
 void ForEachBoxField(Results& r, Fn fn) {
   if (r.has_gt_bboxes) fn(r.gt_bboxes, /*is_gt=*/true);
   if (r.has_gt_bboxes_ignore) fn(r.gt_bboxes_ignore, /*is_gt=*/false);
+  if (r.proposals.has_value()) fn(*r.proposals, /*is_gt=*/false);
 }
 
 // ---------------------------------------------------------------------------------- Resize
