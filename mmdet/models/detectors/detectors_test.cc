@@ -365,6 +365,19 @@ TEST(DetectorCheckpointTest, SaveLoadRoundTripAndTorchvisionPretrained) {
               HasSubstr("https://download.pytorch.org/models/resnet50-19c8e357.pth"));
 }
 
+TEST(RoIExtractorTest, LevelsFollowFinestScale) {
+  // sqrt(area): 30 -> 0 (clamped), 56 and 111 -> 0, 112 -> 1, 224 -> 2, 448 -> 3, 1000 -> 3.
+  const torch::Tensor rois = torch::tensor({{0.f, 0.f, 0.f, 30.f, 30.f},
+                                            {0.f, 0.f, 0.f, 56.f, 56.f},
+                                            {0.f, 0.f, 0.f, 111.f, 111.f},
+                                            {0.f, 10.f, 10.f, 122.f, 122.f},
+                                            {1.f, 0.f, 0.f, 224.f, 224.f},
+                                            {1.f, 0.f, 0.f, 448.f, 448.f},
+                                            {1.f, 0.f, 0.f, 1000.f, 1000.f}});
+  EXPECT_TRUE(torch::equal(MapRoiLevels(rois, 4, 56),
+                           torch::tensor({0, 0, 0, 1, 2, 3, 3}, torch::kInt64)));
+}
+
 TEST(ModelRegistriesTest, EveryConfigTypeHasAFactory) {
   EXPECT_TRUE(MissingFactories(config::Backbone::descriptor(), BackboneRegistry::Global()).empty());
   EXPECT_TRUE(MissingFactories(config::Neck::descriptor(), NeckRegistry::Global()).empty());

@@ -47,6 +47,10 @@ class RoIHeadImpl : public torch::nn::Module {
 };
 
 using RoIHeadRegistry = Registry<RoIHeadImpl, const std::string&>;
+
+// SingleRoIExtractor.map_roi_levels: rois [k, 5] -> level per RoI,
+// floor(log2(sqrt(w * h) / finest_scale + 1e-6)) clamped to [0, num_levels - 1].
+torch::Tensor MapRoiLevels(const torch::Tensor& rois, int64_t num_levels, int64_t finest_scale);
 absl::StatusOr<std::shared_ptr<RoIHeadImpl>> BuildRoIHead(const config::RoIHead& cfg,
                                                           const std::string& path);
 

@@ -22,6 +22,14 @@ absl::StatusOr<std::shared_ptr<RoIHeadImpl>> BuildRoIHead(const config::RoIHead&
   return BuildFromConfig(RoIHeadRegistry::Global(), cfg, path);
 }
 
+torch::Tensor MapRoiLevels(const torch::Tensor& rois, int64_t num_levels, int64_t finest_scale) {
+  const torch::Tensor scale = torch::sqrt((rois.select(1, 3) - rois.select(1, 1)) *
+                                          (rois.select(1, 4) - rois.select(1, 2)));
+  return torch::floor(torch::log2(scale / finest_scale + 1e-6))
+      .clamp(0, num_levels - 1)
+      .to(torch::kInt64);
+}
+
 namespace {
 
 namespace nn = torch::nn;
@@ -73,10 +81,7 @@ class SingleRoIExtractor {
     torch::Tensor out = torch::zeros({rois.size(0), out_channels_, out_size_, out_size_},
                                      feats[0].options());
     if (rois.size(0) == 0) return out;
-    const torch::Tensor scale = torch::sqrt((rois.select(1, 3) - rois.select(1, 1)) *
-                                            (rois.select(1, 4) - rois.select(1, 2)));
-    const torch::Tensor levels =
-        torch::floor(torch::log2(scale / finest_scale_ + 1e-6)).clamp(0, num_levels - 1).to(torch::kInt64);
+    const torch::Tensor levels = MapRoiLevels(rois, num_levels, finest_scale_);
     for (int64_t level = 0; level < num_levels; ++level) {
       const torch::Tensor inds = torch::nonzero(levels == level).view(-1);
       if (inds.numel() == 0) continue;
