@@ -15,6 +15,8 @@ PACKAGES=(
   libopencv-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev rapidjson-dev libpugixml-dev libcairo2-dev
+  # tcmalloc: the tools' malloc (~30% faster CPU inference than glibc's; third_party/tcmalloc).
+  libtcmalloc-minimal4
 )
 
 missing=()
