@@ -149,12 +149,11 @@ absl::Status AnchorHeadImpl::EnsureTrainModules(const config::AssignConfig& cfg)
                                                    ".assigner is required for training"));
   }
   MMDET_ASSIGN_OR_RETURN(assigner_, BuildAssigner(cfg.assigner(), "train_cfg.assigner"));
-  if (sampling_) {
-    if (!cfg.has_sampler()) {
-      return absl::InvalidArgumentError("train_cfg: a sampler is required for this head");
-    }
+  if (sampling_ && cfg.has_sampler()) {
     MMDET_ASSIGN_OR_RETURN(sampler_, BuildBBoxSampler(cfg.sampler(), "train_cfg.sampler"));
   } else {
+    // v2.0's AnchorHead: no sampler configured means PseudoSampler (every anchor), while the
+    // losses are still averaged over positives + negatives when the head samples.
     sampler_ = std::make_shared<PseudoSampler>();
   }
   train_cfg_key_ = key;
@@ -494,7 +493,8 @@ absl::StatusOr<std::shared_ptr<DenseHeadImpl>> RPNHeadFromConfig(const config::R
       AnchorHeadParts parts,
       BuildAnchorHeadParts(
           cfg, path, 1,
-          "anchor_generator { strides: [4, 8, 16, 32, 64] ratios: [0.5, 1.0, 2.0] scales: [8] }",
+          "anchor_generator { strides: [4, 8, 16, 32, 64] ratios: [0.5, 1.0, 2.0] "
+          "scales: [8, 16, 32] }",
           "cross_entropy_loss { use_sigmoid: true loss_weight: 1.0 }",
           "smooth_l1_loss { beta: 0.1111111111111111 loss_weight: 1.0 }"));
   return std::shared_ptr<DenseHeadImpl>(

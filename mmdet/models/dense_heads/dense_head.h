@@ -10,6 +10,11 @@
 // assignment, sampling (RandomSampler, or all anchors for focal-loss heads), labels with the
 // background as class num_classes, losses averaged over the sampled anchors (or the positives
 // for focal loss, each image counting at least one), per-level losses summed.
+//
+// One convention follows MMDetection >= 2.5 rather than 2.0-2.4: a softmax RPN
+// (loss_cls use_sigmoid: false, two channels per anchor) has foreground as channel 0; v2.0
+// trained it with foreground as channel 1, so such a v2.0 checkpoint's rpn_cls channels come
+// swapped. The sigmoid RPN of every shipped config is the same in all versions.
 #ifndef MMDET_MODELS_DENSE_HEADS_DENSE_HEAD_H_
 #define MMDET_MODELS_DENSE_HEADS_DENSE_HEAD_H_
 

@@ -30,7 +30,10 @@ namespace {
 namespace F = torch::nn::functional;
 
 // CrossEntropyLoss: softmax (labels [N] in [0, C]), sigmoid (binary, labels one-hot expanded
-// where label < C, as v2's _expand_binary_labels) or mask (mask_cross_entropy).
+// where 0 <= label < C, background C all zeros: MMDetection >= 2.5's _expand_binary_labels;
+// v2.0-2.4 put label l in column l - 1, which gives the same targets for the RPN's single
+// channel and differs only for a sigmoid cross-entropy on a multi-class head) or mask
+// (mask_cross_entropy).
 class CrossEntropyLoss : public Loss {
  public:
   explicit CrossEntropyLoss(const config::CrossEntropyLoss& cfg) : cfg_(cfg) {}
