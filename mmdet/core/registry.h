@@ -44,6 +44,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
 #include "mmdet/core/status.h"
 
 namespace mmdet {
@@ -161,6 +162,17 @@ absl::StatusOr<std::shared_ptr<Base>> BuildFromConfig(
     return Annotate(built.status(), member_path);
   }
   return built;
+}
+
+// `message` when `has` it, else the message written by `default_text` (a compile-time
+// constant of the caller's): the component defaults of MMDetection's constructors, e.g.
+//   BuildLoss(ConfigOrDefault(cfg.has_loss_cls(), cfg.loss_cls(), "focal_loss {}"), path);
+template <typename Message>
+Message ConfigOrDefault(bool has, const Message& message, const char* default_text) {
+  if (has) return message;
+  Message fallback;
+  google::protobuf::TextFormat::ParseFromString(default_text, &fallback);
+  return fallback;
 }
 
 // Member message types of `parent`'s type oneof that have no factory in `registry` (the

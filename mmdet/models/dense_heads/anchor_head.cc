@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/text_format.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/dense_heads/dense_head.h"
@@ -443,42 +442,33 @@ class RetinaHeadImpl : public AnchorHeadImpl {
   nn::Conv2d retina_cls_{nullptr}, retina_reg_{nullptr};
 };
 
-// Builds a sub-component from `cfg` when set, else from the default text.
-template <typename Message, typename Built, typename BuildFn>
-absl::StatusOr<Built> OrDefault(bool has, const Message& cfg, const std::string& default_text,
-                                const std::string& path, BuildFn build) {
-  if (has) return build(cfg, path);
-  Message fallback;
-  google::protobuf::TextFormat::ParseFromString(default_text, &fallback);
-  return build(fallback, path);
-}
-
 // The parts every anchor head config has (RPNHead, RetinaHead), with the given defaults for
 // members left unset.
 template <typename HeadConfig>
 absl::StatusOr<AnchorHeadParts> BuildAnchorHeadParts(const HeadConfig& cfg, const std::string& path,
                                                      int64_t num_classes,
-                                                     const std::string& default_anchors,
-                                                     const std::string& default_loss_cls,
-                                                     const std::string& default_loss_bbox) {
+                                                     const char* default_anchors,
+                                                     const char* default_loss_cls,
+                                                     const char* default_loss_bbox) {
   AnchorHeadParts parts;
   parts.num_classes = num_classes;
-  MMDET_ASSIGN_OR_RETURN(parts.anchor_generator,
-                         (OrDefault<config::PriorGenerator, std::shared_ptr<PriorGenerator>>(
-                             cfg.has_anchor_generator(), cfg.anchor_generator(), default_anchors,
-                             path + ".anchor_generator", BuildPriorGenerator)));
-  MMDET_ASSIGN_OR_RETURN(parts.bbox_coder,
-                         (OrDefault<config::BBoxCoder, std::shared_ptr<BBoxCoder>>(
-                             cfg.has_bbox_coder(), cfg.bbox_coder(), "delta_xywh_bbox_coder {}",
-                             path + ".bbox_coder", BuildBBoxCoder)));
-  MMDET_ASSIGN_OR_RETURN(parts.loss_cls,
-                         (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_cls(), cfg.loss_cls(), default_loss_cls,
-                             path + ".loss_cls", BuildLoss)));
-  MMDET_ASSIGN_OR_RETURN(parts.loss_bbox,
-                         (OrDefault<config::Loss, std::shared_ptr<models::Loss>>(
-                             cfg.has_loss_bbox(), cfg.loss_bbox(), default_loss_bbox,
-                             path + ".loss_bbox", BuildLoss)));
+  MMDET_ASSIGN_OR_RETURN(
+      parts.anchor_generator,
+      BuildPriorGenerator(
+          ConfigOrDefault(cfg.has_anchor_generator(), cfg.anchor_generator(), default_anchors),
+          path + ".anchor_generator"));
+  MMDET_ASSIGN_OR_RETURN(
+      parts.bbox_coder,
+      BuildBBoxCoder(
+          ConfigOrDefault(cfg.has_bbox_coder(), cfg.bbox_coder(), "delta_xywh_bbox_coder {}"),
+          path + ".bbox_coder"));
+  MMDET_ASSIGN_OR_RETURN(
+      parts.loss_cls, BuildLoss(ConfigOrDefault(cfg.has_loss_cls(), cfg.loss_cls(), default_loss_cls),
+                                path + ".loss_cls"));
+  MMDET_ASSIGN_OR_RETURN(
+      parts.loss_bbox,
+      BuildLoss(ConfigOrDefault(cfg.has_loss_bbox(), cfg.loss_bbox(), default_loss_bbox),
+                path + ".loss_bbox"));
   const auto counts = parts.anchor_generator->num_base_anchors();
   if (std::adjacent_find(counts.begin(), counts.end(), std::not_equal_to<>()) != counts.end()) {
     return absl::InvalidArgumentError(

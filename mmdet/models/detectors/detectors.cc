@@ -63,8 +63,9 @@ absl::StatusOr<Trunk> BuildTrunk(const Cfg& cfg, const std::string& path) {
 
 // Ground-truth labels must index the model's classes (a dataset / num_classes mismatch would
 // otherwise fail deep inside a loss).
+// num_classes < 0: labels are not used (class-agnostic detectors).
 absl::Status CheckLabels(const GroundTruth& gt, int64_t num_classes) {
-  for (size_t i = 0; i < gt.labels.size(); ++i) {
+  for (size_t i = 0; num_classes >= 0 && i < gt.labels.size(); ++i) {
     const torch::Tensor& l = gt.labels[i];
     if (!l.defined() || l.numel() == 0) continue;
     const int64_t lo = l.min().item<int64_t>(), hi = l.max().item<int64_t>();
@@ -94,12 +95,39 @@ auto Guarded(const char* what, Fn fn) -> decltype(fn()) {
   }
 }
 
+// The entry points every detector shares: ground-truth checks, no-grad testing and LibTorch
+// exceptions turned into a Status; the subclasses implement Train and Test.
 class DetectorBase : public DetectorImpl {
  public:
   std::string pretrained() const override { return pretrained_; }
   torch::nn::Module& backbone() override { return *backbone_; }
 
+  absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
+                                       const std::vector<ImageMeta>& metas,
+                                       const GroundTruth& gt) final {
+    MMDET_RETURN_IF_ERROR(CheckLabels(gt, uses_labels() ? num_classes() : -1));
+    return Guarded("forward_train", [&]() { return Train(img, metas, gt); });
+  }
+
+  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
+                                                      const std::vector<ImageMeta>& metas,
+                                                      bool rescale) final {
+    return Guarded("simple_test", [&]() {
+      torch::NoGradGuard no_grad;
+      return Test(img, metas, rescale);
+    });
+  }
+
  protected:
+  virtual absl::StatusOr<LossMap> Train(const torch::Tensor& img,
+                                        const std::vector<ImageMeta>& metas,
+                                        const GroundTruth& gt) = 0;
+  virtual absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
+                                                        const std::vector<ImageMeta>& metas,
+                                                        bool rescale) = 0;
+  // False for class-agnostic detectors (RPN), whose labels are ignored.
+  virtual bool uses_labels() const { return true; }
+
   // pretrained, train_cfg, test_cfg, backbone and neck: what every detector config has.
   template <typename ModelConfig>
   absl::Status InitCommon(const ModelConfig& m, const config::Config& cfg, const std::string& path) {
@@ -153,22 +181,10 @@ class TwoStageDetector : public DetectorBase {
   int64_t num_classes() const override { return roi_head_->num_classes(); }
   bool with_mask() const override { return roi_head_->with_mask(); }
 
-  absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
-                                       const std::vector<ImageMeta>& metas,
-                                       const GroundTruth& gt) override {
-    MMDET_RETURN_IF_ERROR(CheckLabels(gt, num_classes()));
-    return Guarded("forward_train", [&]() { return Train(img, metas, gt); });
-  }
-
-  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
-                                                      const std::vector<ImageMeta>& metas,
-                                                      bool rescale) override {
-    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
-  }
 
  private:
   absl::StatusOr<LossMap> Train(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
-                                const GroundTruth& gt) {
+                                const GroundTruth& gt) override {
     const std::vector<torch::Tensor> x = ExtractFeat(img);
     const DenseOutputs rpn_out = rpn_head_->forward(x);
     GroundTruth rpn_gt = gt;
@@ -186,8 +202,8 @@ class TwoStageDetector : public DetectorBase {
   }
 
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
-                                                const std::vector<ImageMeta>& metas, bool rescale) {
-    torch::NoGradGuard no_grad;
+                                                const std::vector<ImageMeta>& metas,
+                                                bool rescale) override {
     const std::vector<torch::Tensor> x = ExtractFeat(img);
     const std::vector<torch::Tensor> proposals =
         rpn_head_->GetProposals(rpn_head_->forward(x), metas, test_cfg_.rpn());
@@ -220,26 +236,17 @@ class SingleStageDetector : public DetectorBase {
 
   int64_t num_classes() const override { return num_classes_; }
 
-  absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
-                                       const std::vector<ImageMeta>& metas,
-                                       const GroundTruth& gt) override {
-    MMDET_RETURN_IF_ERROR(CheckLabels(gt, num_classes_));
-    return Guarded("forward_train", [&]() {
-      return bbox_head_->Loss(bbox_head_->forward(ExtractFeat(img)), gt, metas,
-                              train_cfg_.single_stage());
-    });
-  }
-
-  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
-                                                      const std::vector<ImageMeta>& metas,
-                                                      bool rescale) override {
-    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
-  }
 
  private:
+  absl::StatusOr<LossMap> Train(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
+                                const GroundTruth& gt) override {
+    return bbox_head_->Loss(bbox_head_->forward(ExtractFeat(img)), gt, metas,
+                            train_cfg_.single_stage());
+  }
+
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
-                                                const std::vector<ImageMeta>& metas, bool rescale) {
-    torch::NoGradGuard no_grad;
+                                                const std::vector<ImageMeta>& metas,
+                                                bool rescale) override {
     std::vector<ImageResult> results;
     for (const Detections& det : bbox_head_->GetBBoxes(bbox_head_->forward(ExtractFeat(img)),
                                                        metas, test_cfg_.single_stage(), rescale)) {
@@ -272,27 +279,20 @@ class RPNDetector : public DetectorBase {
 
   int64_t num_classes() const override { return 1; }
 
-  absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
-                                       const std::vector<ImageMeta>& metas,
-                                       const GroundTruth& gt) override {
-    GroundTruth rpn_gt = gt;
-    rpn_gt.labels.clear();
-    return Guarded("forward_train", [&]() {
-      return rpn_head_->Loss(rpn_head_->forward(ExtractFeat(img)), rpn_gt, metas,
-                             train_cfg_.rpn());
-    });
-  }
-
-  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
-                                                      const std::vector<ImageMeta>& metas,
-                                                      bool rescale) override {
-    return Guarded("simple_test", [&]() { return Test(img, metas, rescale); });
-  }
 
  private:
+  bool uses_labels() const override { return false; }
+
+  absl::StatusOr<LossMap> Train(const torch::Tensor& img, const std::vector<ImageMeta>& metas,
+                                const GroundTruth& gt) override {
+    GroundTruth rpn_gt = gt;
+    rpn_gt.labels.clear();
+    return rpn_head_->Loss(rpn_head_->forward(ExtractFeat(img)), rpn_gt, metas, train_cfg_.rpn());
+  }
+
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
-                                                const std::vector<ImageMeta>& metas, bool rescale) {
-    torch::NoGradGuard no_grad;
+                                                const std::vector<ImageMeta>& metas,
+                                                bool rescale) override {
     std::vector<torch::Tensor> proposals =
         rpn_head_->GetProposals(rpn_head_->forward(ExtractFeat(img)), metas, test_cfg_.rpn());
     std::vector<ImageResult> results;

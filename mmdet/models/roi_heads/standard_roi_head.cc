@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/text_format.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/dense_heads/dense_head.h"
@@ -33,13 +32,6 @@ torch::Tensor MapRoiLevels(const torch::Tensor& rois, int64_t num_levels, int64_
 namespace {
 
 namespace nn = torch::nn;
-
-template <typename Message>
-Message ParseDefault(const std::string& text) {
-  Message m;
-  google::protobuf::TextFormat::ParseFromString(text, &m);
-  return m;
-}
 
 // ---------------------------------------------------------------------- SingleRoIExtractor
 
@@ -219,10 +211,8 @@ class FCNMaskHeadImpl : public nn::Module {
                                                                  const std::string& path) {
     std::shared_ptr<FCNMaskHeadImpl> head(new FCNMaskHeadImpl);
     head->cfg_ = cfg;
-    const config::Loss loss_cfg = cfg.has_loss_mask()
-                                      ? cfg.loss_mask()
-                                      : ParseDefault<config::Loss>(
-                                            "cross_entropy_loss { use_mask: true loss_weight: 1.0 }");
+    const config::Loss loss_cfg = ConfigOrDefault(
+        cfg.has_loss_mask(), cfg.loss_mask(), "cross_entropy_loss { use_mask: true loss_weight: 1.0 }");
     MMDET_ASSIGN_OR_RETURN(head->loss_mask_, BuildLoss(loss_cfg, path + ".loss_mask"));
     nn::ModuleList convs;
     for (int i = 0; i < cfg.num_convs(); ++i) {
@@ -384,17 +374,14 @@ absl::StatusOr<std::shared_ptr<StandardRoIHeadImpl>> StandardRoIHeadImpl::Create
         head->bbox_extractor_->out_size()));
   }
   const config::BBoxCoder coder_cfg =
-      bh.has_bbox_coder() ? bh.bbox_coder()
-                          : ParseDefault<config::BBoxCoder>(
-                                "delta_xywh_bbox_coder { target_stds: [0.1, 0.1, 0.2, 0.2] }");
+      ConfigOrDefault(bh.has_bbox_coder(), bh.bbox_coder(),
+                      "delta_xywh_bbox_coder { target_stds: [0.1, 0.1, 0.2, 0.2] }");
   MMDET_ASSIGN_OR_RETURN(auto coder, BuildBBoxCoder(coder_cfg, bpath + ".bbox_coder"));
   const config::Loss cls_cfg =
-      bh.has_loss_cls() ? bh.loss_cls()
-                        : ParseDefault<config::Loss>("cross_entropy_loss { loss_weight: 1.0 }");
+      ConfigOrDefault(bh.has_loss_cls(), bh.loss_cls(), "cross_entropy_loss { loss_weight: 1.0 }");
   MMDET_ASSIGN_OR_RETURN(auto loss_cls, BuildLoss(cls_cfg, bpath + ".loss_cls"));
-  const config::Loss bbox_cfg =
-      bh.has_loss_bbox() ? bh.loss_bbox()
-                         : ParseDefault<config::Loss>("smooth_l1_loss { beta: 1.0 loss_weight: 1.0 }");
+  const config::Loss bbox_cfg = ConfigOrDefault(bh.has_loss_bbox(), bh.loss_bbox(),
+                                                "smooth_l1_loss { beta: 1.0 loss_weight: 1.0 }");
   MMDET_ASSIGN_OR_RETURN(auto loss_bbox, BuildLoss(bbox_cfg, bpath + ".loss_bbox"));
   if (loss_cls->use_sigmoid()) {
     return absl::InvalidArgumentError(
