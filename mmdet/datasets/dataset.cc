@@ -20,6 +20,12 @@ namespace dom = simdjson::dom;
 // (MMDetection would loop forever); report it instead.
 constexpr int kMaxDrawsPerSample = 1000;
 
+// OutOfRange for an index past the dataset's end.
+static absl::Status NoSuchImage(const Dataset& dataset, size_t i) {
+  return absl::OutOfRangeError(
+      absl::StrCat(dataset.name(), ": no image ", i, " (", dataset.size(), ")"));
+}
+
 absl::StatusOr<std::vector<std::string>> ReadClassNames(const std::string& path) {
   MMDET_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   std::vector<std::string> names;
@@ -139,7 +145,7 @@ absl::Status ImageDataset::FinishInit() {
 
 absl::StatusOr<AnnInfo> ImageDataset::ann_info(size_t i) const {
   if (i >= size()) {
-    return absl::OutOfRangeError(absl::StrCat(name(), ": no image ", i, " (", size(), ")"));
+    return NoSuchImage(*this, i);
   }
   return LoadAnnInfo(kept_[i]);
 }
@@ -164,7 +170,7 @@ absl::StatusOr<Results> ImageDataset::PrepareResults(size_t i) const {
 
 absl::StatusOr<std::vector<Results>> ImageDataset::Get(size_t i, Rng& rng) const {
   if (i >= size()) {
-    return absl::OutOfRangeError(absl::StrCat(name(), ": no image ", i, " (", size(), ")"));
+    return NoSuchImage(*this, i);
   }
   size_t index = i;
   for (int draw = 0; draw < kMaxDrawsPerSample; ++draw) {
@@ -251,7 +257,7 @@ class ConcatDataset : public Dataset {
   }
   absl::StatusOr<std::vector<Results>> Get(size_t i, Rng& rng) const override {
     if (i >= size()) {
-      return absl::OutOfRangeError(absl::StrCat(name(), ": no image ", i, " (", size(), ")"));
+      return NoSuchImage(*this, i);
     }
     auto [part, j] = Locate(i);
     return parts_[part]->Get(j, rng);
