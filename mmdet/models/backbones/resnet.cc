@@ -149,7 +149,7 @@ class ResNetImpl : public BackboneImpl {
         frozen.push_back(stem_.get());
       } else {
         frozen.push_back(conv1_.get());
-        frozen.push_back(stem_norm_.raw);
+        frozen.push_back(stem_norm_.ptr.get());
       }
     }
     for (int i = 1; i <= frozen_stages_ && i <= static_cast<int>(layer_modules_.size()); ++i) {

@@ -29,7 +29,6 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
     layer.ptr = bn.ptr();
     layer.module = torch::nn::AnyModule(bn);
   }
-  layer.raw = layer.ptr.get();
   for (auto& p : layer.ptr->parameters()) p.set_requires_grad(cfg.requires_grad());
   torch::NoGradGuard no_grad;
   for (auto& item : layer.ptr->named_parameters()) {

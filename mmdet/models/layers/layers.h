@@ -17,9 +17,8 @@ namespace mmdet::models {
 // A normalisation layer: BatchNorm2d (BN, SyncBN) or GroupNorm (GN).
 struct NormLayer {
   std::string name;  // mmcv's abbreviation + postfix: "bn1", "gn", ...
-  torch::nn::AnyModule module;
-  torch::nn::Module* raw = nullptr;  // the same module, for registration
-  std::shared_ptr<torch::nn::Module> ptr;
+  torch::nn::AnyModule module;            // for forward()
+  std::shared_ptr<torch::nn::Module> ptr;  // the same module, for registration
 };
 
 // mmcv's build_norm_layer(cfg, num_features, postfix). InvalidArgument for a GN whose groups
