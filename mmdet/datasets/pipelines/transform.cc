@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status.h"
+#include "mmdet/core/status_macros.h"
 
 namespace mmdet::datasets {
 
@@ -50,17 +51,10 @@ absl::StatusOr<Pipeline> BuildPipeline(
     const google::protobuf::RepeatedPtrField<config::Transform>& config, const std::string& path) {
   std::vector<std::shared_ptr<const Transform>> transforms;
   for (int i = 0; i < config.size(); ++i) {
-    const std::string item = absl::StrCat(path, "[", i, "]");
-    std::unique_ptr<google::protobuf::Message> unpacked;
-    auto member = SelectedMember(config[i], item, &unpacked);
-    if (!member.ok()) return member.status();
-    const std::string member_path = SelectedMemberPath(config[i], item);
-    auto built = TransformRegistry::Global().Create(**member, member_path);
-    if (!built.ok()) {
-      return absl::IsNotFound(built.status()) ? Annotate(built.status(), member_path)
-                                              : built.status();
-    }
-    transforms.push_back(*std::move(built));
+    MMDET_ASSIGN_OR_RETURN(std::shared_ptr<Transform> transform,
+                           BuildFromConfig(TransformRegistry::Global(), config[i],
+                                           absl::StrCat(path, "[", i, "]")));
+    transforms.push_back(std::move(transform));
   }
   return Pipeline(std::move(transforms));
 }
