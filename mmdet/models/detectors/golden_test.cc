@@ -1,0 +1,250 @@
+// Golden outputs: Faster R-CNN, Mask R-CNN and RetinaNet (the CPU-sized shapes configs) with
+// weights set from each parameter's name, on a fixed input, must give the stored detections
+// (boxes, scores, mask areas) and training losses. The weights depend only on the state_dict
+// names, so a refactor that keeps names and numerics keeps these outputs; any change to the
+// models, heads, ops or post-processing that moves a box by more than 1e-3 px, a score by
+// 1e-5 or a loss by 1e-5 (relative) fails here.
+//
+// Regenerate (only for an intended change of outputs, with the reason in the commit):
+//   MMDET_GOLDEN_OUT=$PWD/mmdet/models/detectors/testdata/golden_outputs.txt \
+//     bazel test //mmdet/models/detectors:golden_test --test_env=MMDET_GOLDEN_OUT
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mmdet/config/loader.h"
+#include "mmdet/models/detectors/detector.h"
+
+namespace mmdet::models {
+namespace {
+
+constexpr char kGoldenPath[] = "mmdet/models/detectors/testdata/golden_outputs.txt";
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Every parameter from a generator seeded by its name: conv / linear weights N(0, 1 / fan_in)
+// (activations keep their scale through the eval-mode network), the predictors' weights
+// (rpn_cls, rpn_reg, retina_cls, retina_reg, fc_cls, fc_reg, conv_logits) a third of that so
+// scores and deltas stay moderate, norm weights 1 + N(0, 0.1^2), biases N(0, 0.1^2). Buffers
+// keep their (deterministic) initial values.
+void SetWeightsByName(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (const auto& item : model.named_parameters()) {
+    const std::string& name = item.key();
+    torch::manual_seed(Fnv1a(name) & 0x7fffffffffffull);
+    torch::Tensor p = item.value();
+    torch::Tensor noise = torch::randn(p.sizes(), p.options());
+    if (p.dim() > 1) {
+      const double fan_in = static_cast<double>(p.numel() / p.size(0));
+      const bool predictor = EndsWith(name, "_cls.weight") || EndsWith(name, "_reg.weight") ||
+                             EndsWith(name, "conv_logits.weight");
+      p.copy_(noise * ((predictor ? 1.0 / 3 : 1.0) / std::sqrt(fan_in)));
+    } else if (EndsWith(name, ".weight")) {
+      p.copy_(1.0 + 0.1 * noise);
+    } else {
+      p.copy_(0.1 * noise);
+    }
+  }
+}
+
+struct Input {
+  torch::Tensor img;
+  std::vector<ImageMeta> metas;
+  GroundTruth gt;
+};
+
+// Two 128x160 "normalised" images (64x80 originals upscaled 2x) with bright boxes.
+Input MakeInput() {
+  torch::manual_seed(11);
+  Input in;
+  in.img = torch::randn({2, 3, 128, 160}) * 0.5;
+  const std::vector<torch::Tensor> boxes = {
+      torch::tensor({{10.f, 20.f, 70.f, 90.f}, {80.f, 30.f, 150.f, 110.f}}),
+      torch::tensor({{30.f, 10.f, 100.f, 60.f}, {20.f, 70.f, 60.f, 120.f}})};
+  const std::vector<torch::Tensor> labels = {torch::tensor({0, 2}, torch::kInt64),
+                                             torch::tensor({1, 0}, torch::kInt64)};
+  for (int i = 0; i < 2; ++i) {
+    torch::Tensor masks = torch::zeros({boxes[i].size(0), 128, 160}, torch::kUInt8);
+    for (int64_t k = 0; k < boxes[i].size(0); ++k) {
+      const auto box = boxes[i][k];
+      const int64_t x1 = box[0].item<int64_t>(), y1 = box[1].item<int64_t>();
+      const int64_t w = box[2].item<int64_t>() - x1, h = box[3].item<int64_t>() - y1;
+      in.img[i].narrow(1, y1, h).narrow(2, x1, w).add_(1.5 + labels[i][k].item<float>());
+      // Elliptic masks inside the boxes, so mask targets are not the boxes themselves.
+      const torch::Tensor ys = torch::arange(h).to(torch::kFloat32).sub(h / 2.0).div(h / 2.0);
+      const torch::Tensor xs = torch::arange(w).to(torch::kFloat32).sub(w / 2.0).div(w / 2.0);
+      const torch::Tensor inside =
+          (ys.unsqueeze(1).pow(2) + xs.unsqueeze(0).pow(2)) <= 1.0;
+      masks[k].narrow(0, y1, h).narrow(1, x1, w).copy_(inside.to(torch::kUInt8));
+    }
+    ImageMeta meta;
+    meta.ori_shape = {64, 80, 3};
+    meta.img_shape = {128, 160, 3};
+    meta.pad_shape = {128, 160, 3};
+    meta.scale_factor = {2, 2, 2, 2};
+    meta.batch_input_shape = {128, 160};
+    in.metas.push_back(meta);
+    in.gt.bboxes.push_back(boxes[i]);
+    in.gt.labels.push_back(labels[i]);
+    in.gt.masks.push_back(masks);
+  }
+  return in;
+}
+
+std::shared_ptr<DetectorImpl> Build(const std::string& config) {
+  auto cfg = LoadConfig(config);
+  EXPECT_TRUE(cfg.ok()) << cfg.status();
+  if (!cfg.ok()) return nullptr;
+  auto model = BuildDetector(*cfg);
+  EXPECT_TRUE(model.ok()) << model.status();
+  if (!model.ok()) return nullptr;
+  SetWeightsByName(**model);
+  return *model;
+}
+
+// The outputs of one detector as text lines:
+//   loss <name> <value>
+//   det <image> <class> <x1> <y1> <x2> <y2> <score> [<mask area> <mask x sum> <mask y sum>]
+std::vector<std::string> Outputs(const std::string& config) {
+  std::vector<std::string> lines;
+  const Input in = MakeInput();
+  {
+    auto model = Build(config);
+    if (!model) return lines;
+    model->train();
+    torch::manual_seed(5);
+    auto losses = model->ForwardTrain(in.img, in.metas, in.gt);
+    EXPECT_TRUE(losses.ok()) << losses.status();
+    if (!losses.ok()) return lines;
+    char buf[128];
+    for (const auto& [name, value] : *losses) {
+      std::snprintf(buf, sizeof buf, "loss %s %.9g", name.c_str(), value.item<double>());
+      lines.push_back(buf);
+    }
+  }
+  auto model = Build(config);
+  if (!model) return lines;
+  model->eval();
+  auto results = model->SimpleTest(in.img, in.metas, /*rescale=*/true);
+  EXPECT_TRUE(results.ok()) << results.status();
+  if (!results.ok()) return lines;
+  for (size_t img = 0; img < results->size(); ++img) {
+    const ImageResult& r = (*results)[img];
+    for (size_t c = 0; c < r.bboxes.size(); ++c) {
+      const torch::Tensor boxes = r.bboxes[c].to(torch::kFloat64);
+      for (int64_t k = 0; k < boxes.size(0); ++k) {
+        std::ostringstream line;
+        line.precision(9);
+        line << "det " << img << " " << c;
+        for (int j = 0; j < 5; ++j) line << " " << boxes[k][j].item<double>();
+        if (!r.masks.empty()) {
+          const torch::Tensor m = r.masks[c][k].to(torch::kFloat64);
+          const torch::Tensor ys = torch::arange(m.size(0), m.options()).unsqueeze(1);
+          const torch::Tensor xs = torch::arange(m.size(1), m.options()).unsqueeze(0);
+          line << " " << m.sum().item<double>() << " " << (m * xs).sum().item<double>() << " "
+               << (m * ys).sum().item<double>();
+        }
+        lines.push_back(line.str());
+      }
+    }
+  }
+  return lines;
+}
+
+const char* const kConfigs[] = {"configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt",
+                                "configs/shapes/mask_rcnn_r18_fpn_shapes.pbtxt",
+                                "configs/shapes/retinanet_r18_fpn_shapes.pbtxt"};
+
+std::map<std::string, std::vector<std::string>> ReadGolden() {
+  std::map<std::string, std::vector<std::string>> golden;
+  std::ifstream file(kGoldenPath);
+  EXPECT_TRUE(file.good()) << kGoldenPath;
+  std::string line, section;
+  while (std::getline(file, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("config ", 0) == 0) {
+      section = line.substr(7);
+      continue;
+    }
+    golden[section].push_back(line);
+  }
+  return golden;
+}
+
+std::vector<double> Numbers(const std::string& line, std::string* head) {
+  std::istringstream in(line);
+  std::string kind, name;
+  in >> kind;
+  if (kind == "loss") in >> name;
+  *head = kind + " " + name;
+  std::vector<double> values;
+  double v;
+  while (in >> v) values.push_back(v);
+  return values;
+}
+
+TEST(GoldenOutputTest, DetectionsAndLossesAreUnchanged) {
+  if (const char* out = std::getenv("MMDET_GOLDEN_OUT")) {
+    std::ofstream file(out);
+    file << "# Written by //mmdet/models/detectors:golden_test with MMDET_GOLDEN_OUT set.\n";
+    for (const char* config : kConfigs) {
+      file << "config " << config << "\n";
+      for (const std::string& line : Outputs(config)) file << line << "\n";
+    }
+    GTEST_SKIP() << "wrote " << out;
+  }
+  const auto golden = ReadGolden();
+  for (const char* config : kConfigs) {
+    SCOPED_TRACE(config);
+    auto it = golden.find(config);
+    ASSERT_NE(it, golden.end());
+    const std::vector<std::string> got = Outputs(config);
+    const std::vector<std::string>& want = it->second;
+    // A meaningful golden: losses and detections are there.
+    ASSERT_GE(want.size(), 12u);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      std::string got_head, want_head;
+      const std::vector<double> g = Numbers(got[i], &got_head);
+      const std::vector<double> w = Numbers(want[i], &want_head);
+      ASSERT_EQ(got_head, want_head) << got[i] << " vs " << want[i];
+      ASSERT_EQ(g.size(), w.size()) << got[i] << " vs " << want[i];
+      if (got_head.rfind("loss", 0) == 0) {
+        EXPECT_NEAR(g[0], w[0], 1e-5 * std::max(1.0, std::abs(w[0]))) << got_head;
+        continue;
+      }
+      EXPECT_EQ(g[0], w[0]) << got[i];  // image
+      EXPECT_EQ(g[1], w[1]) << got[i];  // class
+      for (int j = 2; j < 6; ++j) EXPECT_NEAR(g[j], w[j], 1e-3) << got[i];
+      EXPECT_NEAR(g[6], w[6], 1e-5) << got[i];
+      if (g.size() > 7) {
+        // Mask area and first moments: a pixel may flip at the 0.5 threshold.
+        EXPECT_NEAR(g[7], w[7], 2 + 0.002 * w[7]) << got[i];
+        EXPECT_NEAR(g[8], w[8], 200 + 0.002 * w[8]) << got[i];
+        EXPECT_NEAR(g[9], w[9], 200 + 0.002 * w[9]) << got[i];
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mmdet::models
