@@ -9,8 +9,12 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/dense_heads/dense_head.h"
 #include "mmdet/models/layers/layers.h"
-#include "mmdet/models/losses/losses.h"
-#include "mmdet/models/task_modules/task_modules.h"
+#include "mmdet/models/losses/loss.h"
+#include "mmdet/models/task_modules/assigners/assigner.h"
+#include "mmdet/models/task_modules/coders/bbox_coder.h"
+#include "mmdet/models/task_modules/prior_generators/prior_generator.h"
+#include "mmdet/models/task_modules/samplers/pseudo_sampler.h"
+#include "mmdet/models/task_modules/samplers/sampler.h"
 #include "mmdet/ops/nms.h"
 
 namespace mmdet::models {

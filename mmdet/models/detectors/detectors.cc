@@ -10,7 +10,7 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/necks/neck.h"
 #include "mmdet/models/roi_heads/roi_head.h"
-#include "mmdet/models/task_modules/task_modules.h"
+#include "mmdet/models/task_modules/bbox_transforms.h"
 
 namespace mmdet::models {
 

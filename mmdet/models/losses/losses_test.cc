@@ -1,4 +1,4 @@
-#include "mmdet/models/losses/losses.h"
+#include "mmdet/models/losses/loss.h"
 
 #include <cmath>
 

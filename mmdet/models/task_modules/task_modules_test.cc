@@ -1,6 +1,12 @@
 // Expected values are MMDetection v2's (its tests/test_anchor.py, test_coder.py and
 // test_assigner.py cases, recomputed by hand where noted).
-#include "mmdet/models/task_modules/task_modules.h"
+#include "mmdet/models/task_modules/assigners/assigner.h"
+#include "mmdet/models/task_modules/bbox_transforms.h"
+#include "mmdet/models/task_modules/coders/bbox_coder.h"
+#include "mmdet/models/task_modules/coders/delta_xywh_bbox_coder.h"
+#include "mmdet/models/task_modules/prior_generators/anchor_generator.h"
+#include "mmdet/models/task_modules/prior_generators/prior_generator.h"
+#include "mmdet/models/task_modules/samplers/sampler.h"
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"

@@ -1,7 +1,10 @@
+#include "mmdet/models/task_modules/coders/delta_xywh_bbox_coder.h"
+
 #include <cmath>
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
-#include "mmdet/models/task_modules/task_modules.h"
 
 namespace mmdet::models {
 
@@ -54,11 +57,6 @@ torch::Tensor DeltaXYWHBBoxCoder::Decode(
     y2 = y2.clamp(0, h);
   }
   return torch::stack({x1, y1, x2, y2}, -1).view_as(deltas);
-}
-
-absl::StatusOr<std::shared_ptr<BBoxCoder>> BuildBBoxCoder(const config::BBoxCoder& cfg,
-                                                          const std::string& path) {
-  return BuildFromConfig(BBoxCoderRegistry::Global(), cfg, path);
 }
 
 namespace {

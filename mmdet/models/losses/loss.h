@@ -1,11 +1,16 @@
-// Losses with MMDetection v2's semantics: loss_weight, reduction ("mean", "sum", "none"),
-// per-element weights and avg_factor (mmdet/models/losses/utils.py's weight_reduce_loss:
-// with avg_factor, "mean" is sum / avg_factor).
+// The loss interface and registry. Losses have MMDetection v2's semantics: loss_weight,
+// reduction ("mean", "sum", "none"), per-element weights and avg_factor
+// (mmdet/models/losses/utils.py's weight_reduce_loss: with avg_factor, "mean" is
+// sum / avg_factor). Built from `config::Loss` by type:
 //
 //   MMDET_ASSIGN_OR_RETURN(auto loss_cls, BuildLoss(cfg.loss_cls(), "model.rpn_head.loss_cls"));
 //   torch::Tensor loss = loss_cls->Compute(cls_score, labels, label_weights, num_total_samples);
-#ifndef MMDET_MODELS_LOSSES_LOSSES_H_
-#define MMDET_MODELS_LOSSES_LOSSES_H_
+//
+// A new loss: subclass Loss, add a message to losses/ (and a member to Loss's oneof, or use
+// `custom`), register it with MMDET_REGISTER(LossRegistry, config::MyLoss, MyLossFromConfig);
+// see docs/new_component.md.
+#ifndef MMDET_MODELS_LOSSES_LOSS_H_
+#define MMDET_MODELS_LOSSES_LOSS_H_
 
 #include <memory>
 #include <optional>
@@ -13,7 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "mmdet/core/registry.h"
-#include "mmdet/models/losses/losses.pb.h"
+#include "mmdet/models/losses/loss.pb.h"
+#include "mmdet/models/losses/reduction.pb.h"
 #include "torch/types.h"
 
 namespace mmdet::models {
@@ -44,4 +50,4 @@ torch::Tensor WeightReduceLoss(torch::Tensor loss, const torch::Tensor& weight,
 
 }  // namespace mmdet::models
 
-#endif  // MMDET_MODELS_LOSSES_LOSSES_H_
+#endif  // MMDET_MODELS_LOSSES_LOSS_H_

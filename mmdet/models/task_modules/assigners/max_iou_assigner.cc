@@ -1,17 +1,14 @@
+#include "mmdet/models/task_modules/assigners/max_iou_assigner.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "mmdet/ops/bbox_overlaps.h"
-#include "mmdet/models/task_modules/task_modules.h"
 
 namespace mmdet::models {
-
-void AssignResult::AddGtAsProposals(int64_t n, const torch::Tensor& gt_labels) {
-  const auto long_opts = gt_inds.options();
-  gt_inds = torch::cat({torch::arange(1, n + 1, long_opts), gt_inds});
-  max_overlaps = torch::cat({torch::ones({n}, max_overlaps.options()), max_overlaps});
-  if (labels.defined() && gt_labels.defined()) {
-    labels = torch::cat({gt_labels.to(labels.options()), labels});
-  }
-}
 
 AssignResult MaxIoUAssigner::Assign(const torch::Tensor& bboxes, const torch::Tensor& gt_bboxes,
                                     const torch::Tensor& gt_bboxes_ignore,
@@ -86,11 +83,6 @@ AssignResult MaxIoUAssigner::AssignWrtOverlaps(const torch::Tensor& overlaps,
     }
   }
   return result;
-}
-
-absl::StatusOr<std::shared_ptr<Assigner>> BuildAssigner(const config::Assigner& cfg,
-                                                        const std::string& path) {
-  return BuildFromConfig(AssignerRegistry::Global(), cfg, path);
 }
 
 namespace {
