@@ -1,20 +1,13 @@
-// Dense heads: per-anchor classification and regression over FPN levels (MMDetection v2's
-// AnchorHead family): RPNHead (proposals for two-stage detectors) and RetinaHead.
+// The dense-head interface and registry: per-location classification and regression over
+// feature levels (MMDetection v2's mmdet/models/dense_heads). The built-in heads are
+// AnchorHead subclasses (anchor_head.h): RPNHead (proposals for two-stage detectors) and
+// RetinaHead; a new head subclasses AnchorHeadImpl (most heads) or DenseHeadImpl (anchor-free
+// heads) and registers a factory for its config message (docs/new_component.md).
 //
 //   MMDET_ASSIGN_OR_RETURN(auto rpn, BuildDenseHead(cfg.rpn_head(), "model.rpn_head"));
 //   DenseOutputs out = rpn->forward(feats);
 //   LossMap losses = rpn->Loss(out, gt, metas, train_cfg.rpn());          // loss_rpn_cls, ...
 //   std::vector<torch::Tensor> proposals = rpn->GetProposals(out, metas, train_cfg.rpn_proposal());
-//
-// Semantics are v2.0's: targets from anchors inside the image (allowed_border), MaxIoU
-// assignment, sampling (RandomSampler, or all anchors for focal-loss heads), labels with the
-// background as class num_classes, losses averaged over the sampled anchors (or the positives
-// for focal loss, each image counting at least one), per-level losses summed.
-//
-// One convention follows MMDetection >= 2.5 rather than 2.0-2.4: a softmax RPN
-// (loss_cls use_sigmoid: false, two channels per anchor) has foreground as channel 0; v2.0
-// trained it with foreground as channel 1, so such a v2.0 checkpoint's rpn_cls channels come
-// swapped. The sigmoid RPN of every shipped config is the same in all versions.
 #ifndef MMDET_MODELS_DENSE_HEADS_DENSE_HEAD_H_
 #define MMDET_MODELS_DENSE_HEADS_DENSE_HEAD_H_
 
@@ -40,6 +33,9 @@ class DenseHeadImpl : public torch::nn::Module {
  public:
   virtual DenseOutputs forward(const std::vector<torch::Tensor>& feats) = 0;
 
+  // Foreground classes (1 for an RPN).
+  virtual int64_t num_classes() const = 0;
+
   // Training losses. gt.labels empty = class-agnostic (RPN). `prefix` names them:
   // "loss_rpn_" (RPN) or "loss_" (single-stage). Errors: a config problem (no assigner...).
   virtual absl::StatusOr<LossMap> Loss(const DenseOutputs& out, const GroundTruth& gt,
@@ -58,15 +54,10 @@ class DenseHeadImpl : public torch::nn::Module {
                                             bool rescale) = 0;
 };
 
+// Factories take the config member's path ("model.rpn_head.rpn_head") for their messages.
 using DenseHeadRegistry = Registry<DenseHeadImpl, const std::string&>;
 absl::StatusOr<std::shared_ptr<DenseHeadImpl>> BuildDenseHead(const config::DenseHead& cfg,
                                                               const std::string& path);
-
-// multiclass_nms (v2.0): scores [n, C + 1] with the background last; bboxes [n, 4] shared or
-// [n, 4C] per class. Keeps (box, class) pairs scoring above score_thr, NMS per class, the
-// max_num best overall (max_num <= 0: all).
-Detections MulticlassNms(const torch::Tensor& bboxes, const torch::Tensor& scores,
-                         double score_thr, const config::NMSConfig& nms, int64_t max_num);
 
 }  // namespace mmdet::models
 

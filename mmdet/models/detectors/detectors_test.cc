@@ -11,6 +11,7 @@
 #include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/dense_heads/dense_head.h"
 #include "mmdet/models/necks/neck.h"
+#include "mmdet/models/roi_heads/roi_extractors/single_level_roi_extractor.h"
 #include "mmdet/models/roi_heads/roi_head.h"
 #include "mmdet/models/detectors/detector.h"
 #include "torch/optim/sgd.h"

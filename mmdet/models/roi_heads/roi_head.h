@@ -1,17 +1,7 @@
-// RoI heads of two-stage detectors: MMDetection v2's StandardRoIHead with SingleRoIExtractor,
-// Shared2FCBBoxHead and (Mask R-CNN) FCNMaskHead, parameter names as MMDetection's
-// (roi_head.bbox_head.shared_fcs.0.weight, roi_head.bbox_head.fc_cls.weight,
-// roi_head.mask_head.convs.0.conv.weight, roi_head.mask_head.upsample.weight, ...).
-//
-// Training: proposals (gts added by the sampler) are assigned and sampled per image, RoI
-// features pooled from the FPN level chosen by each RoI's scale
-// (floor(log2(sqrt(w h) / finest_scale + 1e-6)), clamped), and the losses are v2.0's:
-// loss_cls (softmax CE averaged over sampled RoIs), acc (top-1 accuracy in percent),
-// loss_bbox (class-specific deltas of the positives, averaged over all sampled RoIs),
-// loss_mask (per-class mask BCE against gt masks RoIAligned to 28x28 and thresholded at 0.5).
-// Testing: softmax scores, decoded class-specific boxes clipped to the image, optional
-// rescale to the original image, multiclass NMS; masks pasted into the original image
-// (_do_paste_mask) and binarised with mask_thr_binary.
+// The RoI-head interface and registry: the second stage of two-stage detectors (MMDetection
+// v2's roi_heads). StandardRoIHead (standard_roi_head.h) composes an RoI extractor
+// (roi_extractors/), a box head (bbox_heads/) and optionally a mask head (mask_heads/), each
+// built from its own registry, so a new part needs no change here.
 #ifndef MMDET_MODELS_ROI_HEADS_ROI_HEAD_H_
 #define MMDET_MODELS_ROI_HEADS_ROI_HEAD_H_
 
@@ -46,11 +36,8 @@ class RoIHeadImpl : public torch::nn::Module {
                                               bool rescale) = 0;
 };
 
+// Factories take the config member's path ("model.faster_rcnn.roi_head.standard_roi_head").
 using RoIHeadRegistry = Registry<RoIHeadImpl, const std::string&>;
-
-// SingleRoIExtractor.map_roi_levels: rois [k, 5] -> level per RoI,
-// floor(log2(sqrt(w * h) / finest_scale + 1e-6)) clamped to [0, num_levels - 1].
-torch::Tensor MapRoiLevels(const torch::Tensor& rois, int64_t num_levels, int64_t finest_scale);
 absl::StatusOr<std::shared_ptr<RoIHeadImpl>> BuildRoIHead(const config::RoIHead& cfg,
                                                           const std::string& path);
 

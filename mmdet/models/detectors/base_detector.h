@@ -1,0 +1,125 @@
+// BaseDetector (MMDetection v2's detectors/base.py): what every detector shares, public for
+// subclassing. A new detector subclasses DetectorBase (or TwoStageDetector /
+// SingleStageDetector), implements Train and Test, and registers a factory for its config
+// message in DetectorRegistry (detector.h):
+//
+//   class MyDetector : public DetectorBase {
+//     absl::StatusOr<LossMap> Train(...) override;     // forward_train
+//     absl::StatusOr<std::vector<ImageResult>> Test(...) override;  // simple_test
+//   };
+//
+// DetectorBase checks ground-truth labels against num_classes, runs tests without gradients
+// and turns LibTorch exceptions into a Status; InitCommon builds the backbone and neck
+// ("backbone.", "neck." in the state_dict) and keeps train_cfg / test_cfg.
+#ifndef MMDET_MODELS_DETECTORS_BASE_DETECTOR_H_
+#define MMDET_MODELS_DETECTORS_BASE_DETECTOR_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/models/backbones/backbone.h"
+#include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/necks/neck.h"
+
+namespace mmdet::models {
+
+// Backbone + optional neck (extract_feat).
+struct Trunk {
+  std::shared_ptr<BackboneImpl> backbone;
+  std::shared_ptr<NeckImpl> neck;
+};
+
+template <typename Cfg>
+absl::StatusOr<Trunk> BuildTrunk(const Cfg& cfg, const std::string& path) {
+  Trunk trunk;
+  if (!cfg.has_backbone()) return absl::InvalidArgumentError(path + ".backbone: required");
+  MMDET_ASSIGN_OR_RETURN(trunk.backbone, BuildBackbone(cfg.backbone(), path + ".backbone"));
+  if (cfg.has_neck()) {
+    MMDET_ASSIGN_OR_RETURN(trunk.neck, BuildNeck(cfg.neck(), path + ".neck"));
+  }
+  return trunk;
+}
+
+// Ground-truth labels must index the model's classes (a dataset / num_classes mismatch would
+// otherwise fail deep inside a loss).
+// num_classes < 0: labels are not used (class-agnostic detectors).
+absl::Status CheckLabels(const GroundTruth& gt, int64_t num_classes);
+
+// Runs `fn`, turning a LibTorch exception (a shape or device error) into a Status instead of
+// an abort.
+template <typename Fn>
+auto Guarded(const char* what, Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what_without_backtrace()));
+  }
+}
+
+// The entry points every detector shares: ground-truth checks, no-grad testing and LibTorch
+// exceptions turned into a Status; the subclasses implement Train and Test.
+class DetectorBase : public DetectorImpl {
+ public:
+  std::string pretrained() const override { return pretrained_; }
+  torch::nn::Module& backbone() override { return *backbone_; }
+
+  absl::StatusOr<LossMap> ForwardTrain(const torch::Tensor& img,
+                                       const std::vector<ImageMeta>& metas,
+                                       const GroundTruth& gt) final {
+    MMDET_RETURN_IF_ERROR(CheckLabels(gt, uses_labels() ? num_classes() : -1));
+    return Guarded("forward_train", [&]() { return Train(img, metas, gt); });
+  }
+
+  absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
+                                                      const std::vector<ImageMeta>& metas,
+                                                      bool rescale) final {
+    return Guarded("simple_test", [&]() {
+      torch::NoGradGuard no_grad;
+      return Test(img, metas, rescale);
+    });
+  }
+
+ protected:
+  virtual absl::StatusOr<LossMap> Train(const torch::Tensor& img,
+                                        const std::vector<ImageMeta>& metas,
+                                        const GroundTruth& gt) = 0;
+  virtual absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
+                                                        const std::vector<ImageMeta>& metas,
+                                                        bool rescale) = 0;
+  // False for class-agnostic detectors (RPN), whose labels are ignored.
+  virtual bool uses_labels() const { return true; }
+
+  // pretrained, train_cfg, test_cfg, backbone and neck: what every detector config has.
+  template <typename ModelConfig>
+  absl::Status InitCommon(const ModelConfig& m, const config::Config& cfg, const std::string& path) {
+    pretrained_ = m.pretrained();
+    train_cfg_ = cfg.train_cfg();
+    test_cfg_ = cfg.test_cfg();
+    MMDET_ASSIGN_OR_RETURN(Trunk trunk, BuildTrunk(m, path));
+    SetTrunk(std::move(trunk));
+    return absl::OkStatus();
+  }
+  void SetTrunk(Trunk trunk) {
+    backbone_ = register_module("backbone", trunk.backbone);
+    if (trunk.neck) neck_ = register_module("neck", trunk.neck);
+  }
+  std::vector<torch::Tensor> ExtractFeat(const torch::Tensor& img) {
+    std::vector<torch::Tensor> x = backbone_->forward(img);
+    return neck_ ? neck_->forward(x) : x;
+  }
+
+  std::string pretrained_;
+  config::TrainConfig train_cfg_;
+  config::TestConfig test_cfg_;
+  std::shared_ptr<BackboneImpl> backbone_;
+  std::shared_ptr<NeckImpl> neck_;
+};
+
+}  // namespace mmdet::models
+
+#endif  // MMDET_MODELS_DETECTORS_BASE_DETECTOR_H_

@@ -1,0 +1,33 @@
+#include "mmdet/models/detectors/two_stage.h"
+
+namespace mmdet::models {
+
+absl::StatusOr<LossMap> TwoStageDetector::Train(const torch::Tensor& img,
+                                                const std::vector<ImageMeta>& metas,
+                                                const GroundTruth& gt) {
+  const std::vector<torch::Tensor> x = ExtractFeat(img);
+  const DenseOutputs rpn_out = rpn_head_->forward(x);
+  GroundTruth rpn_gt = gt;
+  rpn_gt.labels.clear();  // the RPN is class-agnostic
+  MMDET_ASSIGN_OR_RETURN(LossMap losses,
+                         rpn_head_->Loss(rpn_out, rpn_gt, metas, train_cfg_.rpn()));
+  const config::ProposalConfig& proposal_cfg =
+      train_cfg_.has_rpn_proposal() ? train_cfg_.rpn_proposal() : test_cfg_.rpn();
+  const std::vector<torch::Tensor> proposals =
+      rpn_head_->GetProposals(rpn_out, metas, proposal_cfg);
+  MMDET_ASSIGN_OR_RETURN(LossMap roi_losses,
+                         roi_head_->ForwardTrain(x, metas, proposals, gt, train_cfg_.rcnn()));
+  losses.insert(losses.end(), roi_losses.begin(), roi_losses.end());
+  return losses;
+}
+
+
+absl::StatusOr<std::vector<ImageResult>> TwoStageDetector::Test(
+    const torch::Tensor& img, const std::vector<ImageMeta>& metas, bool rescale) {
+  const std::vector<torch::Tensor> x = ExtractFeat(img);
+  const std::vector<torch::Tensor> proposals =
+      rpn_head_->GetProposals(rpn_head_->forward(x), metas, test_cfg_.rpn());
+  return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
+}
+
+}  // namespace mmdet::models
