@@ -162,6 +162,44 @@ TEST(ResNetTest, GroupNormAndDeepStemNames) {
             (std::vector<int64_t>{1, 2048, 2, 2}));
 }
 
+// SyncBN without a process group: exactly BatchNorm2d (names, statistics, outputs), with one
+// line on stderr saying so however many layers and models are built.
+TEST(ResNetTest, SyncBnIsExplicitBatchNormInOneProcess) {
+  testing::internal::CaptureStderr();
+  auto sync = Build("resnet { depth: 18 norm_cfg { type: SyncBN } norm_eval: false }");
+  auto again = Build("resnet { depth: 18 norm_cfg { type: SyncBN } }");
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_NE(sync, nullptr);
+  EXPECT_THAT(err, HasSubstr(kSyncBnWarning));
+  EXPECT_EQ(err.find(kSyncBnWarning), err.rfind(kSyncBnWarning));  // once per process
+  auto plain = Build("resnet { depth: 18 norm_eval: false }");
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(StateShapes(*sync), StateShapes(*plain));
+  int sync_layers = 0;
+  for (const auto& m : sync->modules(/*include_self=*/false)) {
+    if (IsSyncBatchNorm(*m)) {
+      ++sync_layers;
+      EXPECT_TRUE(IsBatchNorm(*m));  // norm_eval and frozen stages treat it as a BatchNorm
+    }
+  }
+  EXPECT_EQ(sync_layers, 20);  // ResNet-18: bn1 + 2 x 2 x 4 blocks + 3 downsample BNs
+  for (const auto& m : plain->modules(false)) EXPECT_FALSE(IsSyncBatchNorm(*m));
+  torch::NoGradGuard no_grad;
+  auto plain_params = plain->named_parameters();
+  for (const auto& p : sync->named_parameters()) p.value().copy_(plain_params[p.key()]);
+  sync->train();
+  plain->train();
+  const torch::Tensor x = torch::randn({2, 3, 64, 64});
+  const auto a = sync->forward(x), b = plain->forward(x);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i]));
+  auto plain_buffers = plain->named_buffers();
+  for (const auto& buf : sync->named_buffers()) {
+    EXPECT_TRUE(torch::allclose(buf.value().to(torch::kFloat64),
+                                plain_buffers[buf.key()].to(torch::kFloat64)))
+        << buf.key();
+  }
+}
+
 TEST(ResNetTest, ZeroInitResidual) {
   auto net = Build("resnet { depth: 50 }");
   ASSERT_NE(net, nullptr);

@@ -1,11 +1,46 @@
 #include "mmdet/models/layers/layers.h"
 
 #include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <ostream>
 
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
 
 namespace mmdet::models {
+
+const char kSyncBnWarning[] =
+    "mmdet: norm_cfg type SyncBN: no c10d process group in this build yet, so SyncBN layers run "
+    "as BatchNorm2d with per-process batch statistics";
+
+SyncBatchNorm2dImpl::SyncBatchNorm2dImpl(int64_t num_features, double eps, double momentum)
+    : num_features_(num_features), eps_(eps), momentum_(momentum) {
+  weight = register_parameter("weight", torch::ones({num_features}));
+  bias = register_parameter("bias", torch::zeros({num_features}));
+  running_mean = register_buffer("running_mean", torch::zeros({num_features}));
+  running_var = register_buffer("running_var", torch::ones({num_features}));
+  num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kInt64));
+}
+
+torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4, "SyncBatchNorm2d: expected a 4-d input, got ", x.dim(), "-d");
+  if (is_training()) {
+    torch::NoGradGuard no_grad;
+    num_batches_tracked.add_(1);
+  }
+  return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_,
+                           eps_, /*cudnn_enabled=*/true);
+}
+
+void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "mmdet::SyncBatchNorm2d(" << num_features_ << ", eps=" << eps_
+         << ", momentum=" << momentum_ << ")";
+}
+
+bool IsSyncBatchNorm(const torch::nn::Module& module) {
+  return dynamic_cast<const SyncBatchNorm2dImpl*>(&module) != nullptr;
+}
 
 absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t num_features,
                                          const std::string& postfix) {
@@ -21,8 +56,14 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
     layer.name = "gn" + postfix;
     layer.ptr = gn.ptr();
     layer.module = torch::nn::AnyModule(gn);
+  } else if (cfg.type() == config::NormConfig::SyncBN) {
+    static std::once_flag warned;
+    std::call_once(warned, [] { std::fprintf(stderr, "%s\n", kSyncBnWarning); });
+    auto bn = SyncBatchNorm2d(num_features, cfg.eps(), cfg.momentum());
+    layer.name = "bn" + postfix;
+    layer.ptr = bn.ptr();
+    layer.module = torch::nn::AnyModule(bn);
   } else {
-    // SyncBN is a BatchNorm2d in a single process; the distributed runner synchronises it.
     auto bn = torch::nn::BatchNorm2d(
         torch::nn::BatchNorm2dOptions(num_features).eps(cfg.eps()).momentum(cfg.momentum()));
     layer.name = "bn" + postfix;
@@ -39,7 +80,8 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
 }
 
 bool IsBatchNorm(const torch::nn::Module& module) {
-  return dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr;
+  return dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr ||
+         IsSyncBatchNorm(module);
 }
 
 absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(

@@ -14,7 +14,35 @@
 
 namespace mmdet::models {
 
-// A normalisation layer: BatchNorm2d (BN, SyncBN) or GroupNorm (GN).
+// SyncBN (norm_cfg type SyncBN): a BatchNorm2d whose batch statistics are meant to be
+// reduced over the processes of a c10d process group, as torch.nn.SyncBatchNorm. No process
+// group exists yet in this build (it arrives with the distributed runner), so a SyncBN layer
+// computes exactly BatchNorm2d with per-process statistics, and BuildNormLayer says so once
+// per process on stderr. Its state_dict entries are BatchNorm2d's (weight, bias,
+// running_mean, running_var, num_batches_tracked), as MMDetection's SyncBN checkpoints.
+class SyncBatchNorm2dImpl : public torch::nn::Module {
+ public:
+  SyncBatchNorm2dImpl(int64_t num_features, double eps, double momentum);
+  // torch.nn.BatchNorm2d's forward: batch statistics (and running-average updates) in
+  // training mode, the running statistics in eval mode.
+  torch::Tensor forward(const torch::Tensor& x);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+
+ private:
+  int64_t num_features_;
+  double eps_, momentum_;
+};
+TORCH_MODULE(SyncBatchNorm2d);
+
+// True for SyncBN layers (what the distributed runner will synchronise).
+bool IsSyncBatchNorm(const torch::nn::Module& module);
+
+// The line BuildNormLayer prints (once per process) when it builds a SyncBN layer.
+extern const char kSyncBnWarning[];
+
+// A normalisation layer: BatchNorm2d (BN), SyncBatchNorm2d (SyncBN) or GroupNorm (GN).
 struct NormLayer {
   std::string name;  // mmcv's abbreviation + postfix: "bn1", "gn", ...
   torch::nn::AnyModule module;            // for forward()
