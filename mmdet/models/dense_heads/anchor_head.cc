@@ -118,13 +118,10 @@ absl::StatusOr<AnchorHeadImpl::ImageTargets> AnchorHeadImpl::TargetsForImage(
   return t;
 }
 
-absl::StatusOr<LossMap> AnchorHeadImpl::Loss(const DenseOutputs& out, const GroundTruth& gt,
-                                             const std::vector<ImageMeta>& metas,
-                                             const config::AssignConfig& cfg) {
+absl::StatusOr<AnchorHeadImpl::Targets> AnchorHeadImpl::GetTargets(
+    const std::vector<FeatSize>& sizes, const torch::Device& device, const GroundTruth& gt,
+    const std::vector<ImageMeta>& metas, const config::AssignConfig& cfg) {
   MMDET_RETURN_IF_ERROR(EnsureTrainModules(cfg));
-  const torch::Device device = out.cls_scores[0].device();
-  std::vector<FeatSize> sizes;
-  for (const auto& score : out.cls_scores) sizes.push_back({score.size(2), score.size(3)});
   const std::vector<torch::Tensor> level_anchors = parts_.anchor_generator->GridAnchors(sizes, device);
   std::vector<int64_t> level_counts;
   for (const auto& a : level_anchors) level_counts.push_back(a.size(0));
@@ -147,12 +144,30 @@ absl::StatusOr<LossMap> AnchorHeadImpl::Loss(const DenseOutputs& out, const Grou
     num_total_pos += std::max<int64_t>(t.num_pos, 1);
     num_total_neg += std::max<int64_t>(t.num_neg, 1);
   }
-  const double num_total_samples =
+  Targets targets;
+  targets.num_total_pos = num_total_pos;
+  targets.num_total_neg = num_total_neg;
+  targets.num_total_samples =
       static_cast<double>(sampling_ ? num_total_pos + num_total_neg : num_total_pos);
-  const auto labels_l = ImagesToLevels(labels, level_counts);
-  const auto label_weights_l = ImagesToLevels(label_weights, level_counts);
-  const auto bbox_targets_l = ImagesToLevels(bbox_targets, level_counts);
-  const auto bbox_weights_l = ImagesToLevels(bbox_weights, level_counts);
+  targets.labels = ImagesToLevels(labels, level_counts);
+  targets.label_weights = ImagesToLevels(label_weights, level_counts);
+  targets.bbox_targets = ImagesToLevels(bbox_targets, level_counts);
+  targets.bbox_weights = ImagesToLevels(bbox_weights, level_counts);
+  return targets;
+}
+
+absl::StatusOr<LossMap> AnchorHeadImpl::Loss(const DenseOutputs& out, const GroundTruth& gt,
+                                             const std::vector<ImageMeta>& metas,
+                                             const config::AssignConfig& cfg) {
+  std::vector<FeatSize> sizes;
+  for (const auto& score : out.cls_scores) sizes.push_back({score.size(2), score.size(3)});
+  MMDET_ASSIGN_OR_RETURN(const Targets t,
+                         GetTargets(sizes, out.cls_scores[0].device(), gt, metas, cfg));
+  const double num_total_samples = t.num_total_samples;
+  const auto& labels_l = t.labels;
+  const auto& label_weights_l = t.label_weights;
+  const auto& bbox_targets_l = t.bbox_targets;
+  const auto& bbox_weights_l = t.bbox_weights;
   torch::Tensor loss_cls, loss_bbox;
   for (size_t level = 0; level < out.cls_scores.size(); ++level) {
     const torch::Tensor cls_score =

@@ -76,6 +76,20 @@ class AnchorHeadImpl : public DenseHeadImpl {
                                     const config::DetectionTestConfig& cfg,
                                     bool rescale) override;
 
+  // get_targets: per level, the targets of every anchor of every image ([N, level anchors]
+  // labels with the background as num_classes and their weights, [N, level anchors, 4] box
+  // targets and weights) and what the losses are averaged over (v2.0: the sampled anchors,
+  // or the positives for focal-loss heads, each image counting at least one).
+  struct Targets {
+    std::vector<torch::Tensor> labels, label_weights, bbox_targets, bbox_weights;
+    int64_t num_total_pos = 0, num_total_neg = 0;
+    double num_total_samples = 0;
+  };
+  absl::StatusOr<Targets> GetTargets(const std::vector<FeatSize>& featmap_sizes,
+                                     const torch::Device& device, const GroundTruth& gt,
+                                     const std::vector<ImageMeta>& metas,
+                                     const config::AssignConfig& cfg);
+
  protected:
   explicit AnchorHeadImpl(AnchorHeadParts parts, std::string loss_prefix)
       : parts_(std::move(parts)), loss_prefix_(std::move(loss_prefix)) {
