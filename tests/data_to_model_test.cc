@@ -42,8 +42,11 @@ TEST_F(DataToModelTest, LoaderBatchesTrainAndTestTheShapesModels) {
   for (const char* path : {"configs/shapes/mask_rcnn_r18_fpn_shapes.pbtxt",
                            "configs/shapes/retinanet_r18_fpn_shapes.pbtxt"}) {
     const std::string root = *root_ + "/";
+    // score_thr 0: an untrained model still gives detections, so the checks below run.
     auto cfg = LoadConfig(path, {"data.train.coco_dataset.data_root=" + root,
-                                 "data.test.coco_dataset.data_root=" + root});
+                                 "data.test.coco_dataset.data_root=" + root,
+                                 "test_cfg.rcnn.score_thr=0.0",
+                                 "test_cfg.single_stage.score_thr=0.0"});
     ASSERT_TRUE(cfg.ok()) << cfg.status();
     auto model = models::BuildDetector(*cfg);
     ASSERT_TRUE(model.ok()) << model.status();
@@ -82,14 +85,26 @@ TEST_F(DataToModelTest, LoaderBatchesTrainAndTestTheShapesModels) {
     auto results = (*model)->SimpleTest(t.img, t.img_metas, /*rescale=*/true);
     ASSERT_TRUE(results.ok()) << results.status();
     ASSERT_EQ(results->size(), 1u);
-    EXPECT_EQ((*results)[0].bboxes.size(), 3u);
+    const models::ImageResult& r = (*results)[0];
+    ASSERT_EQ(r.bboxes.size(), 3u);
+    int64_t num_dets = 0;
+    for (const auto& boxes : r.bboxes) num_dets += boxes.size(0);
+    ASSERT_GT(num_dets, 0) << path << ": no detections, nothing below would be checked";
     if ((*model)->with_mask()) {
-      for (const auto& per_class : (*results)[0].masks) {
-        for (const auto& m : per_class) {
+      // One binary mask of the original image per detection, class by class.
+      ASSERT_EQ(r.masks.size(), 3u);
+      int64_t num_masks = 0;
+      for (size_t c = 0; c < r.masks.size(); ++c) {
+        ASSERT_EQ(static_cast<int64_t>(r.masks[c].size()), r.bboxes[c].size(0)) << "class " << c;
+        for (const auto& m : r.masks[c]) {
+          ++num_masks;
           EXPECT_EQ(m.size(0), t.img_metas[0].ori_shape[0]);
           EXPECT_EQ(m.size(1), t.img_metas[0].ori_shape[1]);
+          EXPECT_LE(m.max().item<int64_t>(), 1);
+          EXPECT_GE(m.min().item<int64_t>(), 0);
         }
       }
+      EXPECT_EQ(num_masks, num_dets);
     }
   }
 }
