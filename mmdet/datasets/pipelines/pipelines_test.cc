@@ -321,5 +321,12 @@ TEST(ImageUtilTest, ImageToChwTensorMatchesAPermutedCopy) {
   }
 }
 
+// Every transform in the schema has a linked factory (a forgotten registration or
+// alwayslink fails here, not in a user's run).
+TEST(TransformRegistryTest, EveryConfigTypeHasAFactory) {
+  EXPECT_TRUE(MissingFactories(config::Transform::descriptor(), TransformRegistry::Global()).empty());
+  EXPECT_GE(TransformRegistry::Global().Names().size(), 14u);
+}
+
 }  // namespace
 }  // namespace mmdet::datasets

@@ -14,6 +14,13 @@
 #include "mmdet/models/roi_heads/roi_extractors/single_level_roi_extractor.h"
 #include "mmdet/models/roi_heads/roi_head.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/losses/loss.h"
+#include "mmdet/models/roi_heads/bbox_heads/bbox_head.h"
+#include "mmdet/models/roi_heads/mask_heads/mask_head.h"
+#include "mmdet/models/task_modules/assigners/assigner.h"
+#include "mmdet/models/task_modules/coders/bbox_coder.h"
+#include "mmdet/models/task_modules/prior_generators/prior_generator.h"
+#include "mmdet/models/task_modules/samplers/sampler.h"
 #include "torch/optim/sgd.h"
 
 namespace mmdet::models {
@@ -384,6 +391,16 @@ TEST(ModelRegistriesTest, EveryConfigTypeHasAFactory) {
   EXPECT_TRUE(MissingFactories(config::Neck::descriptor(), NeckRegistry::Global()).empty());
   EXPECT_TRUE(MissingFactories(config::DenseHead::descriptor(), DenseHeadRegistry::Global()).empty());
   EXPECT_TRUE(MissingFactories(config::RoIHead::descriptor(), RoIHeadRegistry::Global()).empty());
+  EXPECT_TRUE(
+      MissingFactories(config::RoIExtractor::descriptor(), RoIExtractorRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::BBoxHead::descriptor(), BBoxHeadRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::MaskHead::descriptor(), MaskHeadRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::Loss::descriptor(), LossRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::PriorGenerator::descriptor(),
+                               PriorGeneratorRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::BBoxCoder::descriptor(), BBoxCoderRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::Assigner::descriptor(), AssignerRegistry::Global()).empty());
+  EXPECT_TRUE(MissingFactories(config::Sampler::descriptor(), BBoxSamplerRegistry::Global()).empty());
   EXPECT_TRUE(MissingFactories(config::Model::descriptor(), DetectorRegistry::Global()).empty());
 }
 
