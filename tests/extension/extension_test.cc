@@ -267,5 +267,13 @@ TEST(ExtensionTest, HowToQuotesThisPackage) {
   }
 }
 
+TEST(TmpCheck, Overrides) {
+  for (const char* o : {"model.backbone.widen_factor=0.3", "model.backbone.custom.widen_factor=0.3",
+                        "model.backbone.custom={[type.googleapis.com/mmdet_ext.TinyMobileNet] {widen_factor: 0.25}}"}) {
+    auto c = mmdet::LoadConfig("tests/extension/retinanet_tiny_mobilenet.pbtxt", {o});
+    std::printf("%s -> %s\n", o, c.ok() ? mmdet::ConfigToText(c->model()).substr(0, 200).c_str() : std::string(c.status().message()).c_str());
+  }
+}
+
 }  // namespace
 }  // namespace mmdet_ext
