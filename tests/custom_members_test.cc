@@ -233,8 +233,8 @@ TEST_F(CustomMembersTest, EveryModelPartThroughCustom) {
         m + ".roi_head.standard_roi_head.mask_roi_extractor.custom"}},
       {"mmdet.config.BBoxHead", {m + ".roi_head.standard_roi_head.bbox_head.custom"}},
       {"mmdet.config.MaskHead", {m + ".roi_head.standard_roi_head.mask_head.custom"}},
-      {"mmdet.config.Assigner", {"train_cfg.assigner.custom", "train_cfg.rcnn.assigner.custom"}},
-      {"mmdet.config.Sampler", {"train_cfg.sampler.custom", "train_cfg.rcnn.sampler.custom"}},
+      {"mmdet.config.Assigner", {"train_cfg.rpn.assigner.custom", "train_cfg.rcnn.assigner.custom"}},
+      {"mmdet.config.Sampler", {"train_cfg.rpn.sampler.custom", "train_cfg.rcnn.sampler.custom"}},
   };
   EXPECT_EQ(Hits(), expected);
 }

@@ -45,18 +45,16 @@ absl::Status AnchorHeadImpl::EnsureTrainModules(const config::AssignConfig& cfg)
   const std::string key = cfg.SerializeAsString();
   if (assigner_ && key == train_cfg_key_) return absl::OkStatus();
   if (!cfg.has_assigner()) {
-    return absl::InvalidArgumentError(absl::StrCat("train_cfg: ", loss_prefix_ == "loss_rpn_" ? "rpn" : "single_stage",
-                                                   ".assigner is required for training"));
+    return absl::InvalidArgumentError(absl::StrCat(train_cfg_path(), ".assigner: required for training"));
   }
-  MMDET_ASSIGN_OR_RETURN(assigner_, BuildAssigner(cfg.assigner(), "train_cfg.assigner"));
+  MMDET_ASSIGN_OR_RETURN(assigner_, BuildAssigner(cfg.assigner(), train_cfg_path() + ".assigner"));
   if (sampling_ && cfg.has_sampler()) {
     if (cfg.sampler().has_random_sampler() && cfg.sampler().random_sampler().add_gt_as_proposals()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "train_cfg.", loss_prefix_ == "loss_rpn_" ? "rpn" : "single_stage",
-          ".sampler.random_sampler.add_gt_as_proposals: must be false for a dense head (ground "
+          train_cfg_path(), ".sampler.random_sampler.add_gt_as_proposals: must be false for a dense head (ground "
           "truths are not anchors; MMDetection's dense-head configs set it to False)"));
     }
-    MMDET_ASSIGN_OR_RETURN(sampler_, BuildBBoxSampler(cfg.sampler(), "train_cfg.sampler"));
+    MMDET_ASSIGN_OR_RETURN(sampler_, BuildBBoxSampler(cfg.sampler(), train_cfg_path() + ".sampler"));
   } else {
     // v2.0's AnchorHead: no sampler configured means PseudoSampler (every anchor), while the
     // losses are still averaged over positives + negatives when the head samples.
@@ -90,9 +88,10 @@ absl::StatusOr<AnchorHeadImpl::ImageTargets> AnchorHeadImpl::TargetsForImage(
   const int64_t n = anchors.size(0);
   if ((s.pos_inds.numel() > 0 && s.pos_inds.max().item<int64_t>() >= n) ||
       (s.neg_inds.numel() > 0 && s.neg_inds.max().item<int64_t>() >= n)) {
-    return absl::InvalidArgumentError(
-        "train_cfg.sampler: the sampler returned indices beyond the anchors (did it add the "
-        "ground truths as proposals? a dense head samples anchors only)");
+    return absl::InvalidArgumentError(absl::StrCat(
+        train_cfg_path(),
+        ".sampler: the sampler returned indices beyond the anchors (did it add the ground "
+        "truths as proposals? a dense head samples anchors only)"));
   }
   torch::Tensor labels = torch::full({n}, parts_.num_classes, opts.dtype(torch::kInt64));
   torch::Tensor label_weights = torch::zeros({n}, opts);

@@ -98,6 +98,10 @@ class AnchorHeadImpl : public DenseHeadImpl {
     sampling_ = parts_.sampling;
   }
   int64_t num_anchors() const { return parts_.anchor_generator->num_base_anchors()[0]; }
+  // Where this head's train_cfg is: "train_cfg.rpn" or "train_cfg.single_stage".
+  std::string train_cfg_path() const {
+    return loss_prefix_ == "loss_rpn_" ? "train_cfg.rpn" : "train_cfg.single_stage";
+  }
 
   AnchorHeadParts parts_;
   std::string loss_prefix_;
