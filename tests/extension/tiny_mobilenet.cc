@@ -2,7 +2,7 @@
 // A 3x3 stride-2 stem, then four stages of inverted residual blocks (1x1 expansion, 3x3
 // depthwise, 1x1 linear projection, a shortcut where the shape is kept), each stage starting
 // with stride 2: feature strides 4, 8, 16, 32. Convs are mmcv ConvModules followed by ReLU6,
-// named as MMDetection's MobileNetV2 (conv1, layer1.0.conv.0.conv, layer1.0.conv.0.bn, ...).
+// named like MMDetection's MobileNetV2 (conv1, layer1.0.conv.0.conv, layer1.0.conv.0.bn, ...).
 #include <algorithm>
 #include <memory>
 #include <string>
