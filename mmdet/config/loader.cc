@@ -3,10 +3,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "mmdet/config/merge.h"
 #include "mmdet/config/overrides.h"
@@ -96,6 +100,24 @@ absl::StatusOr<config::Config> LoadWithBases(const std::string& path,
 void FillPipelines(pb::Message* message, const pb::RepeatedPtrField<config::Transform>& shared) {
   const pb::Descriptor* descriptor = message->GetDescriptor();
   const pb::Reflection* reflection = message->GetReflection();
+  if (descriptor->full_name() == "google.protobuf.Any") {
+    // A `custom` dataset: fill the packed message (a linked type) and pack it again.
+    const pb::FieldDescriptor* url = descriptor->FindFieldByName("type_url");
+    const pb::FieldDescriptor* value = descriptor->FindFieldByName("value");
+    const std::string type_url = reflection->GetString(*message, url);
+    const std::string type_name = type_url.substr(type_url.rfind('/') + 1);
+    const pb::Descriptor* inner_type =
+        pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type_name);
+    if (inner_type == nullptr) return;  // BuildDataset reports the unknown type
+    const pb::Message* prototype =
+        pb::MessageFactory::generated_factory()->GetPrototype(inner_type);
+    if (prototype == nullptr) return;
+    std::unique_ptr<pb::Message> inner(prototype->New());
+    if (!inner->ParseFromString(reflection->GetString(*message, value))) return;
+    FillPipelines(inner.get(), shared);
+    reflection->SetString(message, value, inner->SerializeAsString());
+    return;
+  }
   const pb::FieldDescriptor* pipeline = descriptor->FindFieldByName("pipeline");
   if (pipeline != nullptr && pipeline->is_repeated() &&
       pipeline->message_type() == config::Transform::descriptor() &&

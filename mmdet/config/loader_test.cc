@@ -127,6 +127,35 @@ TEST(LoaderTest, SharedPipelinesFillDatasetsWithoutOne) {
   EXPECT_TRUE(cfg->data().test().coco_dataset().pipeline(0).has_load_image_from_file());
 }
 
+// A dataset configured through `custom` gets the shared pipeline too: the packed message is
+// filled (here a CustomDataset packed as a user's message would be) and packed again.
+TEST(LoaderTest, SharedPipelinesFillCustomDatasets) {
+  std::string path = Write("custom_pipelines.pbtxt", R"pb(
+    data {
+      train_pipeline { load_image_from_file {} }
+      train_pipeline { load_annotations {} }
+      train { custom { [type.googleapis.com/mmdet.config.CustomDataset] { ann_file: "a.json" } } }
+      test {
+        repeat_dataset {
+          times: 2
+          dataset { custom { [type.googleapis.com/mmdet.config.CocoDataset] { ann_file: "b.json" } } }
+        }
+      }
+      test_pipeline { load_image_from_file {} }
+    }
+  )pb");
+  absl::StatusOr<config::Config> cfg = LoadConfig(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  config::CustomDataset train;
+  ASSERT_TRUE(cfg->data().train().custom().UnpackTo(&train));
+  EXPECT_EQ(train.ann_file(), "a.json");
+  EXPECT_EQ(train.pipeline_size(), 2);
+  config::CocoDataset test;
+  ASSERT_TRUE(cfg->data().test().repeat_dataset().dataset().custom().UnpackTo(&test));
+  ASSERT_EQ(test.pipeline_size(), 1);
+  EXPECT_TRUE(test.pipeline(0).has_load_image_from_file());
+}
+
 TEST(LoaderTest, PrintedConfigParsesBackToTheSameMessage) {
   std::string path = Write("round_trip.pbtxt", R"pb(
     model { faster_rcnn { backbone { resnet { depth: 18 } } } }

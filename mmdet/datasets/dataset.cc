@@ -37,26 +37,25 @@ absl::StatusOr<std::vector<std::string>> ReadClassNames(const std::string& path)
   return names;
 }
 
-template <typename DatasetConfig>
-absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const DatasetConfig& config,
-                                                     const std::string& path) {
+absl::StatusOr<DatasetOptions> ResolveDatasetFields(const DatasetFields& config,
+                                                    const std::string& path) {
   DatasetOptions options;
   options.path = path;
   auto rooted = [&](const std::string& p) {
-    return p.empty() || config.data_root().empty() ? p : JoinPath(config.data_root(), p);
+    return p.empty() || config.data_root.empty() ? p : JoinPath(config.data_root, p);
   };
-  if (config.ann_file().empty()) {
+  if (config.ann_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".ann_file: required"));
   }
-  options.ann_file = rooted(config.ann_file());
+  options.ann_file = rooted(config.ann_file);
   // img_prefix defaults to '' (not None) in MMDetection, so an empty one is data_root itself.
-  options.img_prefix = config.img_prefix().empty() ? config.data_root()
-                                                   : rooted(config.img_prefix());
-  options.seg_prefix = rooted(config.seg_prefix());
-  options.proposal_file = rooted(config.proposal_file());
-  options.test_mode = config.test_mode();
-  options.filter_empty_gt = config.filter_empty_gt();
-  options.classes.assign(config.classes().begin(), config.classes().end());
+  options.img_prefix = config.img_prefix.empty() ? config.data_root
+                                                   : rooted(config.img_prefix);
+  options.seg_prefix = rooted(config.seg_prefix);
+  options.proposal_file = rooted(config.proposal_file);
+  options.test_mode = config.test_mode;
+  options.filter_empty_gt = config.filter_empty_gt;
+  options.classes = config.classes;
   if (options.classes.size() == 1 && absl::EndsWith(options.classes[0], ".txt")) {
     auto names = ReadClassNames(options.classes[0]);
     if (!names.ok()) return Annotate(names.status(), absl::StrCat(path, ".classes"));
@@ -71,18 +70,9 @@ absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const DatasetConfig& config
     }
   }
   MMDET_ASSIGN_OR_RETURN(options.pipeline,
-                         BuildPipeline(config.pipeline(), absl::StrCat(path, ".pipeline")));
+                         BuildPipeline(*config.pipeline, absl::StrCat(path, ".pipeline")));
   return options;
 }
-
-template absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const config::CocoDataset&,
-                                                              const std::string&);
-template absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const config::CityscapesDataset&,
-                                                              const std::string&);
-template absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const config::VOCDataset&,
-                                                              const std::string&);
-template absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const config::CustomDataset&,
-                                                              const std::string&);
 
 namespace {
 

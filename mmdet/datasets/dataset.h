@@ -78,12 +78,35 @@ struct DatasetOptions {
   std::string path;  // the config member, for messages
 };
 
-// Resolves the shared fields of any of the dataset messages (CocoDataset, VOCDataset...).
-// `classes` with one entry ending in ".txt" is a file of class names, one per line
-// (MMDetection's get_classes with a str).
+// The fields every file-backed dataset message has (CocoDataset, VOCDataset, a user's).
+struct DatasetFields {
+  std::string ann_file, img_prefix, data_root, seg_prefix, proposal_file;
+  bool test_mode = false;
+  bool filter_empty_gt = true;
+  std::vector<std::string> classes;
+  const google::protobuf::RepeatedPtrField<config::Transform>* pipeline = nullptr;
+};
+absl::StatusOr<DatasetOptions> ResolveDatasetFields(const DatasetFields& fields,
+                                                    const std::string& path);
+
+// Resolves the shared fields of any dataset message with them (CocoDataset, VOCDataset, a
+// user's own message). `classes` with one entry ending in ".txt" is a file of class names,
+// one per line (MMDetection's get_classes with a str).
 template <typename DatasetConfig>
 absl::StatusOr<DatasetOptions> ResolveDatasetOptions(const DatasetConfig& config,
-                                                     const std::string& path);
+                                                     const std::string& path) {
+  DatasetFields fields;
+  fields.ann_file = config.ann_file();
+  fields.img_prefix = config.img_prefix();
+  fields.data_root = config.data_root();
+  fields.seg_prefix = config.seg_prefix();
+  fields.proposal_file = config.proposal_file();
+  fields.test_mode = config.test_mode();
+  fields.filter_empty_gt = config.filter_empty_gt();
+  fields.classes.assign(config.classes().begin(), config.classes().end());
+  fields.pipeline = &config.pipeline();
+  return ResolveDatasetFields(fields, path);
+}
 
 // The class names of a text file: one per line, surrounding whitespace trimmed, blank lines
 // skipped (mmcv.list_from_file).
