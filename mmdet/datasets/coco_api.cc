@@ -17,6 +17,9 @@ namespace dom = simdjson::dom;
 
 using Reader = JsonReader;
 
+
+}  // namespace
+
 absl::Status ReadSegmentation(const Reader& r, dom::element e, const std::string& where,
                               Segmentation* out) {
   if (e.type() == dom::element_type::ARRAY) {
@@ -74,8 +77,6 @@ absl::Status ReadSegmentation(const Reader& r, dom::element e, const std::string
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<CocoFile> ParseCocoJson(absl::string_view json, absl::string_view source) {
   JsonDocument doc;

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "mmdet/core/json_reader.h"
 #include "mmdet/ops/mask_util.h"
 
 namespace mmdet::datasets {
@@ -91,6 +92,11 @@ struct CocoGroundTruth {
 };
 CocoGroundTruth ParseAnnInfo(const CocoFile& coco, size_t image_index,
                              const CocoLabelMap& labels);
+
+// Reads a COCO `segmentation` value (polygon list, RLE with counts list or string) at
+// `where`; errors name the element ("x.json: annotations[3].segmentation.counts: ...").
+absl::Status ReadSegmentation(const JsonReader& reader, simdjson::dom::element e,
+                              const std::string& where, Segmentation* out);
 
 // pycocotools' annToRLE: polygons rasterised and merged, RLEs as they are.
 ops::Rle SegmentationToRle(const Segmentation& segmentation, int64_t height, int64_t width);

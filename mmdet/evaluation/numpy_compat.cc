@@ -1,0 +1,46 @@
+#include "mmdet/evaluation/numpy_compat.h"
+
+namespace mmdet::evaluation {
+
+std::vector<double> Linspace(double start, double stop, int num) {
+  std::vector<double> out;
+  if (num <= 0) return out;
+  if (num == 1) return {start};
+  const double delta = stop - start;
+  const double step = delta / (num - 1);
+  for (int i = 0; i < num; ++i) {
+    // numpy: arange(0, num) * step + start (step != 0), then y[-1] = stop.
+    out.push_back(step != 0 ? i * step + start : i / static_cast<double>(num - 1) * delta + start);
+  }
+  out.back() = stop;
+  return out;
+}
+
+double PairwiseSum(const double* a, size_t n) {
+  if (n < 8) {
+    double res = 0.;
+    for (size_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return PairwiseSum(a, n2) + PairwiseSum(a + n2, n - n2);
+}
+
+double Mean(const std::vector<double>& values) {
+  // np.add.reduce starts from the identity 0.
+  return (0.0 + PairwiseSum(values.data(), values.size())) / static_cast<double>(values.size());
+}
+
+}  // namespace mmdet::evaluation

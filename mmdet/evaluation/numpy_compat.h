@@ -1,0 +1,28 @@
+// numpy's floating-point semantics where pycocotools' results depend on them, so a port gives
+// the same doubles: linspace (the thresholds), pairwise summation (np.mean) and spacing.
+#ifndef MMDET_EVALUATION_NUMPY_COMPAT_H_
+#define MMDET_EVALUATION_NUMPY_COMPAT_H_
+
+#include <cstddef>
+#include <vector>
+
+namespace mmdet::evaluation {
+
+// np.linspace(start, stop, num): start + i * ((stop - start) / (num - 1)), the last value
+// set to stop. np.linspace(.5, .95, 10)[8] is 0.8999999999999999 and
+// np.linspace(0, 1, 101)[35] is 0.35000000000000003.
+std::vector<double> Linspace(double start, double stop, int num);
+
+// np.add.reduce over a contiguous float64 array: numpy's pairwise summation (blocks of 8
+// accumulators up to 128 elements, halves split at multiples of 8 above).
+double PairwiseSum(const double* values, size_t n);
+
+// np.mean of a 1-d float64 array: PairwiseSum / n.
+double Mean(const std::vector<double>& values);
+
+// np.spacing(1.0): the distance from 1.0 to the next double, 2^-52.
+constexpr double kSpacingOfOne = 2.220446049250313e-16;
+
+}  // namespace mmdet::evaluation
+
+#endif  // MMDET_EVALUATION_NUMPY_COMPAT_H_
