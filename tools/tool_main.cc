@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -131,6 +132,13 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
         return absl::InvalidArgumentError(absl::StrCat("flag '--", name, "' needs a value"));
       }
       value = argv[++i];
+      if (std::find(spec.list_flags.begin(), spec.list_flags.end(), name) !=
+          spec.list_flags.end()) {
+        while (i + 1 < argv.size() && !(argv[i + 1].size() > 1 && argv[i + 1][0] == '-' &&
+                                         !(argv[i + 1][1] >= '0' && argv[i + 1][1] <= '9'))) {
+          absl::StrAppend(&value, ",", argv[++i]);
+        }
+      }
     }
     if (has_value || !IsBool(*flag)) {
       std::string error;

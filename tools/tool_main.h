@@ -36,6 +36,9 @@ struct ToolSpec {
   bool takes_config = false;
   // Single-dash short names, e.g. {{"o", "out_dir"}} for convert_voc's -o.
   std::vector<std::pair<std::string, std::string>> short_flags;
+  // Flags that take several words, as argparse's nargs='+' (`--types bbox segm`): the words
+  // up to the next flag become one comma-separated value (`--types=bbox,segm`).
+  std::vector<std::string> list_flags;
 };
 
 // What NormalizeArgs makes of a command line.

@@ -12,6 +12,7 @@ ABSL_FLAG(std::string, resume_from, "", "test flag");
 ABSL_FLAG(bool, format_only, false, "test flag");
 ABSL_FLAG(int, gpus, 1, "test flag");
 ABSL_FLAG(std::string, out_dir, "", "test flag");
+ABSL_FLAG(std::vector<std::string>, types, {}, "test flag");
 
 namespace mmdet::tools {
 namespace {
@@ -52,6 +53,20 @@ TEST(NormalizeArgsTest, ShortFlagsHelpAndNegativeNumbers) {
   EXPECT_TRUE(out.help);
   EXPECT_THAT(Normalize({"tool", "--", "--not-a-flag"}).argv,
               ElementsAre("tool", "--", "--not-a-flag"));
+}
+
+TEST(NormalizeArgsTest, ListFlagsTakeSeveralWords) {
+  ToolSpec spec = kSpec;
+  spec.list_flags = {"types"};
+  NormalizedArgs out = Normalize({"tool", "res.json", "--types", "bbox", "segm", "--gpus", "2",
+                                  "tail"},
+                                 spec);
+  EXPECT_THAT(out.argv, ElementsAre("tool", "res.json", "--types=bbox,segm", "--gpus=2", "tail"));
+  EXPECT_THAT(Normalize({"tool", "--types=bbox,proposal"}, spec).argv,
+              ElementsAre("tool", "--types=bbox,proposal"));
+  // Without list_flags a flag takes one word, as before.
+  EXPECT_THAT(Normalize({"tool", "--types", "bbox", "segm"}).argv,
+              ElementsAre("tool", "--types=bbox", "segm"));
 }
 
 TEST(NormalizeArgsTest, RejectsUnknownFlagsAndBadValues) {

@@ -1,0 +1,185 @@
+// Evaluates saved COCO results without running a model (MMDetection v1's tools/coco_eval.py):
+//
+//   coco_eval RESULT_FILE --ann ANN.json [--types bbox segm proposal] [--max_dets 100 300 1000]
+//             [--classwise] [--out STATS.json] [--threads N]
+//
+// RESULT_FILE is a COCO results JSON (the PREFIX.bbox.json / PREFIX.segm.json files
+// MMDetection's --format-only writes, or any evaluation-server file); `-` reads it from
+// stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
+// type, pycocotools' 12 summary lines (and with --classwise MMDetection's per-category AP
+// table); --out writes {"bbox": [12 stats], ...} at full precision. `proposal` evaluates the
+// boxes class-agnostically at --max_dets (pycocotools with useCats = 0), as MMDetection does.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "glog/logging.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/datasets/coco_api.h"
+#include "mmdet/evaluation/coco_eval.h"
+#include "mmdet/evaluation/coco_results.h"
+#include "mmdet/evaluation/numpy_compat.h"
+#include "tools/tool_main.h"
+
+ABSL_FLAG(std::string, ann, "", "COCO annotation file (the ground truth).");
+ABSL_FLAG(std::vector<std::string>, types, std::vector<std::string>({"bbox"}),
+          "Result types to evaluate: bbox, segm, proposal.");
+ABSL_FLAG(std::vector<std::string>, max_dets, std::vector<std::string>({"100", "300", "1000"}),
+          "maxDets of the proposal evaluation.");
+ABSL_FLAG(bool, classwise, false, "Also print the per-category AP table.");
+ABSL_FLAG(std::string, out, "", "Write the stats of each type as JSON to this file.");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "Threads for the per-image evaluation.");
+
+namespace mmdet::tools {
+namespace {
+
+using evaluation::CocoEval;
+using evaluation::CocoEvalParams;
+
+// terminaltables' AsciiTable, as MMDetection prints the classwise table.
+std::string AsciiTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  std::string rule = "+";
+  for (size_t w : widths) rule += std::string(w + 2, '-') + "+";
+  std::string out = rule + "\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += "|";
+    for (size_t c = 0; c < widths.size(); ++c) {
+      const std::string cell = c < rows[r].size() ? rows[r][c] : "";
+      out += " " + cell + std::string(widths[c] - cell.size(), ' ') + " |";
+    }
+    out += "\n";
+    if (r == 0) out += rule + "\n";
+  }
+  return out + rule;
+}
+
+// MMDetection v2.0's classwise AP: precision[:, :, k, 0, -1], the mean of values > -1.
+std::string ClasswiseTable(const CocoEval& eval, const datasets::CocoFile& coco) {
+  const CocoEvalParams& p = eval.params();
+  std::vector<std::string> flat;
+  for (size_t k = 0; k < p.cat_ids.size(); ++k) {
+    std::vector<double> values;
+    for (size_t t = 0; t < p.iou_thrs.size(); ++t) {
+      for (size_t r = 0; r < p.rec_thrs.size(); ++r) {
+        const double v = eval.Precision(t, r, k, 0, p.max_dets.size() - 1);
+        if (v > -1) values.push_back(v);
+      }
+    }
+    const double ap = values.empty() ? NAN : evaluation::Mean(values);
+    std::string name = absl::StrCat(p.cat_ids[k]);
+    for (const auto& c : coco.categories) {
+      if (c.id == p.cat_ids[k]) name = c.name;
+    }
+    flat.push_back(name);
+    flat.push_back(std::isnan(ap) ? "nan" : absl::StrFormat("%0.3f", ap));
+  }
+  const size_t columns = std::min<size_t>(6, flat.size());
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  for (size_t c = 0; c < columns / 2; ++c) {
+    header.push_back("category");
+    header.push_back("AP");
+  }
+  rows.push_back(header);
+  for (size_t i = 0; i < flat.size(); i += columns) {
+    rows.emplace_back(flat.begin() + i, flat.begin() + std::min(flat.size(), i + columns));
+  }
+  return AsciiTable(rows);
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  if (path != "-") return ReadFile(path);
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  return text;
+}
+
+}  // namespace
+
+absl::Status Run(const std::vector<std::string>& args) {
+  if (args.empty()) return absl::InvalidArgumentError("expected RESULT_FILE (or - for stdin)");
+  if (args.size() > 1) return absl::InvalidArgumentError("unexpected argument '" + args[1] + "'");
+  const std::string ann = absl::GetFlag(FLAGS_ann);
+  if (ann.empty()) return absl::InvalidArgumentError("--ann ANN.json is required");
+  std::vector<int> max_dets;
+  for (const std::string& m : absl::GetFlag(FLAGS_max_dets)) {
+    int v = 0;
+    if (!absl::SimpleAtoi(m, &v) || v <= 0) {
+      return absl::InvalidArgumentError("--max_dets: '" + m + "' is not a positive integer");
+    }
+    max_dets.push_back(v);
+  }
+  const std::vector<std::string> types = absl::GetFlag(FLAGS_types);
+  for (const std::string& type : types) {
+    if (type != "bbox" && type != "segm" && type != "proposal") {
+      return absl::InvalidArgumentError(
+          "--types: unknown type '" + type + "' (allowed: bbox, segm, proposal)");
+    }
+  }
+  const std::string source = args[0] == "-" ? "<stdin>" : args[0];
+  MMDET_ASSIGN_OR_RETURN(const std::string text, ReadInput(args[0]));
+  MMDET_ASSIGN_OR_RETURN(const datasets::CocoFile coco, datasets::LoadCocoFile(ann));
+  std::vector<std::string> json_parts;
+  for (const std::string& type : types) {
+    const CocoEvalParams::IouType iou_type =
+        type == "segm" ? CocoEvalParams::kSegm : CocoEvalParams::kBbox;
+    MMDET_ASSIGN_OR_RETURN(auto dts,
+                           evaluation::ParseCocoResults(text, source, coco, iou_type));
+    CocoEvalParams params = CocoEvalParams::Defaults(iou_type, evaluation::ImageIds(coco),
+                                                     evaluation::CategoryIds(coco));
+    if (type == "proposal") {
+      params.use_cats = false;
+      params.max_dets = max_dets;
+      if (params.max_dets.size() < 3) {
+        return absl::InvalidArgumentError("--max_dets: proposal evaluation needs three values");
+      }
+    }
+    LOG(INFO) << "Evaluating " << type << " (" << dts.size() << " results)";
+    CocoEval eval(evaluation::CocoGroundTruth(coco, iou_type), std::move(dts), params);
+    eval.Evaluate(absl::GetFlag(FLAGS_threads));
+    eval.Accumulate();
+    std::vector<std::string> lines;
+    const std::array<double, 12> stats = eval.Summarize(&lines);
+    std::cout << "Evaluating " << type << "\n";
+    for (const std::string& line : lines) std::cout << line << "\n";
+    if (absl::GetFlag(FLAGS_classwise) && type != "proposal") {
+      std::cout << ClasswiseTable(eval, coco) << "\n";
+    }
+    std::vector<std::string> values;
+    for (double v : stats) values.push_back(absl::StrFormat("%.17g", v));
+    json_parts.push_back(absl::StrCat("\"", type, "\": [", absl::StrJoin(values, ", "), "]"));
+  }
+  std::cout.flush();
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (!out.empty()) {
+    MMDET_RETURN_IF_ERROR(
+        WriteFileAtomically(out, absl::StrCat("{", absl::StrJoin(json_parts, ", "), "}\n")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mmdet::tools
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = mmdet::tools::InitTool(
+      {.usage = "coco_eval RESULT_FILE --ann ANN.json [--types bbox segm proposal] "
+                "[--max_dets 100 300 1000] [--classwise] [--out STATS.json]",
+       .list_flags = {"types", "max_dets"}},
+      argc, argv);
+  return mmdet::tools::RunTool(&mmdet::tools::Run, args);
+}
