@@ -22,6 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/status_macros.h"
@@ -132,14 +134,20 @@ absl::Status Run(const std::vector<std::string>& args) {
     }
   }
   const std::string source = args[0] == "-" ? "<stdin>" : args[0];
+  const absl::Time start = absl::Now();
   MMDET_ASSIGN_OR_RETURN(const std::string text, ReadInput(args[0]));
   MMDET_ASSIGN_OR_RETURN(const datasets::CocoFile coco, datasets::LoadCocoFile(ann));
+  LOG(INFO) << "loaded " << ann << " (" << coco.images.size() << " images, "
+            << coco.annotations.size() << " annotations) in "
+            << absl::ToDoubleSeconds(absl::Now() - start) << " s";
   std::vector<std::string> json_parts;
   for (const std::string& type : types) {
     const CocoEvalParams::IouType iou_type =
         type == "segm" ? CocoEvalParams::kSegm : CocoEvalParams::kBbox;
+    absl::Time t0 = absl::Now();
     MMDET_ASSIGN_OR_RETURN(auto dts,
                            evaluation::ParseCocoResults(text, source, coco, iou_type));
+    const double load_s = absl::ToDoubleSeconds(absl::Now() - t0);
     CocoEvalParams params = CocoEvalParams::Defaults(iou_type, evaluation::ImageIds(coco),
                                                      evaluation::CategoryIds(coco));
     if (type == "proposal") {
@@ -151,8 +159,13 @@ absl::Status Run(const std::vector<std::string>& args) {
     }
     LOG(INFO) << "Evaluating " << type << " (" << dts.size() << " results)";
     CocoEval eval(evaluation::CocoGroundTruth(coco, iou_type), std::move(dts), params);
+    t0 = absl::Now();
     eval.Evaluate(absl::GetFlag(FLAGS_threads));
-    eval.Accumulate();
+    const double evaluate_s = absl::ToDoubleSeconds(absl::Now() - t0);
+    t0 = absl::Now();
+    eval.Accumulate(absl::GetFlag(FLAGS_threads));
+    LOG(INFO) << type << ": results loaded in " << load_s << " s, evaluate " << evaluate_s
+              << " s, accumulate " << absl::ToDoubleSeconds(absl::Now() - t0) << " s";
     std::vector<std::string> lines;
     const std::array<double, 12> stats = eval.Summarize(&lines);
     std::cout << "Evaluating " << type << "\n";

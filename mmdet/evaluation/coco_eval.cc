@@ -172,8 +172,8 @@ CocoEval::EvalImg CocoEval::EvaluateImg(const std::vector<const CocoObject*>& gt
           m = static_cast<int64_t>(g);
         }
         if (m == -1) continue;
-        e.dt_ignore[t * D + d] = e.gt_ignore[m];
-        e.dt_matches[t * D + d] = gt[m]->id;
+        e.dt_ignore[d * T + t] = e.gt_ignore[m];
+        e.dt_matches[d * T + t] = gt[m]->id;
         gt_matches[t * G + m] = dt[d]->id;
       }
     }
@@ -181,7 +181,7 @@ CocoEval::EvalImg CocoEval::EvaluateImg(const std::vector<const CocoObject*>& gt
   for (size_t d = 0; d < D; ++d) {
     const bool outside = dt[d]->area < area_rng[0] || dt[d]->area > area_rng[1];
     for (size_t t = 0; t < T; ++t) {
-      if (e.dt_matches[t * D + d] == 0 && outside) e.dt_ignore[t * D + d] = 1;
+      if (e.dt_matches[d * T + t] == 0 && outside) e.dt_ignore[d * T + t] = 1;
     }
   }
   e.dt_scores.resize(D);
@@ -238,76 +238,99 @@ void CocoEval::Evaluate(int num_threads) {
   }
 }
 
-void CocoEval::Accumulate() {
+void CocoEval::Accumulate(int num_threads) {
   const CocoEvalParams& p = params_;
   const size_t T = p.iou_thrs.size(), R = p.rec_thrs.size();
   const size_t K = p.use_cats ? p.cat_ids.size() : 1;
   const size_t A = p.area_rng.size(), M = p.max_dets.size(), I = p.img_ids.size();
   precision_.assign(T * R * K * A * M, -1.0);
   recall_.assign(T * K * A * M, -1.0);
-  std::vector<double> scores;
-  std::vector<int64_t> dtm;
-  std::vector<uint8_t> dtig;
-  for (size_t k = 0; k < K; ++k) {
-    for (size_t a = 0; a < A; ++a) {
-      for (size_t m = 0; m < M; ++m) {
-        const size_t max_det = static_cast<size_t>(p.max_dets[m]);
-        std::vector<const EvalImg*> E;
-        for (size_t i = 0; i < I; ++i) {
-          const EvalImg& e = eval_imgs_[k * A * I + a * I + i];
-          if (e.valid) E.push_back(&e);
+  auto category = [&](size_t k) {
+    std::vector<double> scores, rc, pr;
+    std::vector<std::pair<size_t, size_t>> cols;  // (image, detection) of each column
+    std::vector<size_t> inds;
+    std::vector<uint8_t> flags;
+    for (size_t m = 0; m < M; ++m) {
+      const size_t max_det = static_cast<size_t>(p.max_dets[m]);
+      // The columns and their order do not depend on the area range: every area's evalImg
+      // of an image holds the same sorted detections (and is None for the same images).
+      scores.clear();
+      cols.clear();
+      for (size_t i = 0; i < I; ++i) {
+        const EvalImg& e = eval_imgs_[k * A * I + i];
+        if (!e.valid) continue;
+        const size_t n = std::min(max_det, e.dt_scores.size());
+        for (size_t d = 0; d < n; ++d) {
+          scores.push_back(e.dt_scores[d]);
+          cols.emplace_back(i, d);
         }
-        if (E.empty()) continue;
-        // Concatenate each image's first maxDet detections (columns), then sort globally.
-        scores.clear();
-        std::vector<std::pair<const EvalImg*, size_t>> cols;
+      }
+      // np.argsort(-dtScores, kind='mergesort').
+      inds.resize(scores.size());
+      std::iota(inds.begin(), inds.end(), 0);
+      std::stable_sort(inds.begin(), inds.end(),
+                       [&](size_t x, size_t y) { return -scores[x] < -scores[y]; });
+      const size_t nd = inds.size();
+      rc.resize(nd);
+      pr.resize(nd);
+      for (size_t a = 0; a < A; ++a) {
+        const EvalImg* base = &eval_imgs_[k * A * I + a * I];
+        bool any = false;
         size_t npig = 0;
-        for (const EvalImg* e : E) {
-          const size_t n = std::min(max_det, e->dt_scores.size());
-          for (size_t d = 0; d < n; ++d) {
-            scores.push_back(e->dt_scores[d]);
-            cols.emplace_back(e, d);
-          }
-          for (uint8_t ig : e->gt_ignore) npig += ig == 0;
+        for (size_t i = 0; i < I; ++i) {
+          if (!base[i].valid) continue;
+          any = true;
+          for (uint8_t ig : base[i].gt_ignore) npig += ig == 0;
         }
-        std::vector<size_t> inds(scores.size());
-        std::iota(inds.begin(), inds.end(), 0);
-        std::stable_sort(inds.begin(), inds.end(),
-                         [&](size_t x, size_t y) { return -scores[x] < -scores[y]; });
-        if (npig == 0) continue;
-        const size_t nd = inds.size();
-        std::vector<double> rc(nd), pr(nd);
+        if (!any || npig == 0) continue;
+        // The sorted columns' tp / fp flags, gathered once for all thresholds.
+        flags.assign(2 * T * nd, 0);
+        for (size_t j = 0; j < nd; ++j) {
+          const auto [i, d] = cols[inds[j]];
+          const EvalImg& e = base[i];
+          const int64_t* matches = &e.dt_matches[d * T];
+          const uint8_t* ignore = &e.dt_ignore[d * T];
+          for (size_t t = 0; t < T; ++t) {
+            flags[t * nd + j] = matches[t] != 0 && !ignore[t];               // tps
+            flags[(T + t) * nd + j] = matches[t] == 0 && !ignore[t];         // fps
+          }
+        }
         for (size_t t = 0; t < T; ++t) {
           double tp = 0, fp = 0;
+          const uint8_t* tps = &flags[t * nd];
+          const uint8_t* fps = &flags[(T + t) * nd];
           for (size_t j = 0; j < nd; ++j) {
-            const auto& [e, d] = cols[inds[j]];
-            const size_t D = e->dt_scores.size();
-            const bool matched = e->dt_matches[t * D + d] != 0;
-            const bool ignored = e->dt_ignore[t * D + d] != 0;
-            if (matched && !ignored) tp += 1;
-            if (!matched && !ignored) fp += 1;
+            tp += tps[j];
+            fp += fps[j];
             rc[j] = tp / static_cast<double>(npig);
             pr[j] = tp / (fp + tp + kSpacingOfOne);
           }
           recall_[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
-          for (size_t i = nd - 1; nd > 0 && i > 0; --i) {
-            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+          for (size_t j = nd - 1; nd > 0 && j > 0; --j) {
+            if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
           }
+          // q[ri] = pr[searchsorted(rc, recThrs, 'left')[ri]]; pycocotools' try/except leaves
+          // the thresholds past the last recall at 0.
+          size_t pi = 0;
           for (size_t r = 0; r < R; ++r) {
-            const size_t pi = std::lower_bound(rc.begin(), rc.end(), p.rec_thrs[r]) - rc.begin();
-            double q = 0;
-            if (pi < nd) {
-              q = pr[pi];
-            } else {
-              // pycocotools' try/except: the remaining thresholds stay 0.
-              for (; r < R; ++r) precision_[(((t * R + r) * K + k) * A + a) * M + m] = 0;
-              break;
-            }
-            precision_[(((t * R + r) * K + k) * A + a) * M + m] = q;
+            pi = std::lower_bound(rc.begin() + pi, rc.begin() + nd, p.rec_thrs[r]) - rc.begin();
+            precision_[(((t * R + r) * K + k) * A + a) * M + m] = pi < nd ? pr[pi] : 0;
           }
         }
       }
     }
+  };
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(num_threads, K));
+  if (threads <= 1) {
+    for (size_t k = 0; k < K; ++k) category(k);
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (size_t k = t; k < K; k += threads) category(k);
+      });
+    }
+    for (auto& th : pool) th.join();
   }
   accumulated_ = true;
 }

@@ -76,8 +76,8 @@ class CocoEval {
 
   // evaluate(): IoUs and per-image matching; `num_threads` > 1 splits the images.
   void Evaluate(int num_threads = 1);
-  // accumulate().
-  void Accumulate();
+  // accumulate(); `num_threads` > 1 splits the categories.
+  void Accumulate(int num_threads = 1);
   // summarize(): the 12 stats; appends pycocotools' 12 printed lines to `lines` if given.
   std::array<double, 12> Summarize(std::vector<std::string>* lines = nullptr) const;
 
@@ -92,8 +92,8 @@ class CocoEval {
   struct EvalImg {
     bool valid = false;          // false: pycocotools' None (no gt and no dt)
     std::vector<double> dt_scores;  // [D], sorted, cut to maxDets[-1]
-    std::vector<int64_t> dt_matches;  // [T * D]: matched gt id, 0 when unmatched
-    std::vector<uint8_t> dt_ignore;   // [T * D]
+    std::vector<int64_t> dt_matches;  // [D][T]: matched gt id, 0 when unmatched
+    std::vector<uint8_t> dt_ignore;   // [D][T]
     std::vector<uint8_t> gt_ignore;   // [G]
   };
   // IoUs of one (image, category) cell, [D][G] with D cut to maxDets[-1]; empty when the cell

@@ -57,6 +57,17 @@ TEST(NumpyCompatTest, PairwiseSumOrder) {
   EXPECT_NE(PairwiseSum(v.data(), v.size()), naive);
 }
 
+TEST(NumpyCompatTest, ReductionAddsPairwiseSumsOfBuffers) {
+  // numpy 1.24: v = [(i * 7919) % 10007 / 10007 for i in range(20000)];
+  // np.add.reduce(v[v > -1]) = 9999.091336064754, np.mean = 0.4999545668032377, while one
+  // pairwise sum over all 20000 values gives 9999.091336064756.
+  std::vector<double> v;
+  for (int64_t i = 0; i < 20000; ++i) v.push_back(static_cast<double>((i * 7919) % 10007) / 10007.0);
+  EXPECT_EQ(ReduceSum(v.data(), v.size()), 9999.091336064754);
+  EXPECT_EQ(PairwiseSum(v.data(), v.size()), 9999.091336064756);
+  EXPECT_EQ(Mean(v), 0.4999545668032377);
+}
+
 // One image, one category unless given; boxes xywh.
 CocoObject Gt(int64_t id, std::array<double, 4> box, bool crowd = false, int64_t image = 1,
               int64_t cat = 1) {

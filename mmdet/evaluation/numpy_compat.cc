@@ -1,5 +1,7 @@
 #include "mmdet/evaluation/numpy_compat.h"
 
+#include <algorithm>
+
 namespace mmdet::evaluation {
 
 std::vector<double> Linspace(double start, double stop, int num) {
@@ -38,9 +40,17 @@ double PairwiseSum(const double* a, size_t n) {
   return PairwiseSum(a, n2) + PairwiseSum(a + n2, n - n2);
 }
 
+double ReduceSum(const double* values, size_t n) {
+  // The reduction starts from the identity 0 and adds each buffer's pairwise sum in turn.
+  double sum = 0.0;
+  for (size_t start = 0; start < n; start += kReduceBufferSize) {
+    sum += PairwiseSum(values + start, std::min(kReduceBufferSize, n - start));
+  }
+  return sum;
+}
+
 double Mean(const std::vector<double>& values) {
-  // np.add.reduce starts from the identity 0.
-  return (0.0 + PairwiseSum(values.data(), values.size())) / static_cast<double>(values.size());
+  return ReduceSum(values.data(), values.size()) / static_cast<double>(values.size());
 }
 
 }  // namespace mmdet::evaluation

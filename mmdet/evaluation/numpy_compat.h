@@ -17,7 +17,14 @@ std::vector<double> Linspace(double start, double stop, int num);
 // accumulators up to 128 elements, halves split at multiples of 8 above).
 double PairwiseSum(const double* values, size_t n);
 
-// np.mean of a 1-d float64 array: PairwiseSum / n.
+// np.add.reduce of a 1-d float64 array as numpy runs it on pycocotools' s[s > -1]: from 0,
+// adding the PairwiseSum of each buffer of 8192 elements in turn (verified against numpy
+// 1.24 on 80,800-value precision arrays, where one pairwise sum over all of them differs in
+// the last bit).
+constexpr size_t kReduceBufferSize = 8192;
+double ReduceSum(const double* values, size_t n);
+
+// np.mean of a 1-d float64 array: ReduceSum / n.
 double Mean(const std::vector<double>& values);
 
 // np.spacing(1.0): the distance from 1.0 to the next double, 2^-52.
