@@ -52,6 +52,16 @@ TEST(CocoEvalCliTest, PrintsSummaryLinesAndWritesStats) {
   EXPECT_THAT(*stats, HasSubstr("\"proposal\": ["));
 }
 
+TEST(CocoEvalCliTest, ProposalFastPrintsAverageRecalls) {
+  const std::string gt = WriteTempFile("gt4.json", kGt);
+  const std::string res = WriteTempFile("res4.json", kResults);
+  auto r = RunCli(kTool, {res, "--ann", gt, "--types", "proposal_fast", "--max-dets", "1", "2",
+                          "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Both gts are found exactly by each image's best proposal.
+  EXPECT_THAT(r.out, HasSubstr("Evaluating proposal_fast\nAR@1\t= 1.0000\nAR@2\t= 1.0000\n"));
+}
+
 TEST(CocoEvalCliTest, ReadsResultsFromStdin) {
   const std::string gt = WriteTempFile("gt2.json", kGt);
   const std::string res = WriteTempFile("res2.json", kResults);

@@ -8,7 +8,8 @@
 // stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
 // type, pycocotools' 12 summary lines (and with --classwise MMDetection's per-category AP
 // table); --out writes {"bbox": [12 stats], ...} at full precision. `proposal` evaluates the
-// boxes class-agnostically at --max_dets (pycocotools with useCats = 0), as MMDetection does.
+// boxes class-agnostically at --max_dets (pycocotools with useCats = 0), as MMDetection does;
+// `proposal_fast` is MMDetection's own recall (eval_recalls at IoU 0.50:0.95, AR@N lines).
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -31,13 +32,14 @@
 #include "mmdet/evaluation/coco_eval.h"
 #include "mmdet/evaluation/coco_results.h"
 #include "mmdet/evaluation/numpy_compat.h"
+#include "mmdet/evaluation/recall.h"
 #include "tools/tool_main.h"
 
 ABSL_FLAG(std::string, ann, "", "COCO annotation file (the ground truth).");
 ABSL_FLAG(std::vector<std::string>, types, std::vector<std::string>({"bbox"}),
-          "Result types to evaluate: bbox, segm, proposal.");
+          "Result types to evaluate: bbox, segm, proposal, proposal_fast.");
 ABSL_FLAG(std::vector<std::string>, max_dets, std::vector<std::string>({"100", "300", "1000"}),
-          "maxDets of the proposal evaluation.");
+          "maxDets of the proposal evaluation (proposal numbers of proposal_fast).");
 ABSL_FLAG(bool, classwise, false, "Also print the per-category AP table.");
 ABSL_FLAG(std::string, out, "", "Write the stats of each type as JSON to this file.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
@@ -105,6 +107,38 @@ std::string ClasswiseTable(const CocoEval& eval, const datasets::CocoFile& coco)
   return AsciiTable(rows);
 }
 
+// MMDetection's CocoDataset.fast_eval_recall on a results file: each image's boxes (x1, y1,
+// x + w, y + h as float32) in descending score order, the gts without crowd / ignore boxes,
+// eval_recalls at IoU np.arange(0.5, 0.96, 0.05), averaged over the thresholds.
+absl::StatusOr<std::vector<double>> ProposalFast(const std::string& text,
+                                                 const std::string& source,
+                                                 const datasets::CocoFile& coco,
+                                                 const std::vector<int>& proposal_nums) {
+  MMDET_ASSIGN_OR_RETURN(auto dts, evaluation::ParseCocoResults(text, source, coco,
+                                                                CocoEvalParams::kBbox));
+  std::vector<std::vector<evaluation::FloatBox>> gts(coco.images.size());
+  std::vector<std::vector<evaluation::Proposal>> proposals(coco.images.size());
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    for (size_t a : coco.image_annotations[i]) {
+      const datasets::CocoAnnotation& ann = coco.annotations[a];
+      if (ann.ignore || ann.iscrowd) continue;
+      const auto& b = ann.bbox;
+      gts[i].push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
+                        static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
+    }
+  }
+  for (const evaluation::CocoObject& d : dts) {
+    const auto& b = d.bbox;
+    proposals[coco.image_index.at(d.image_id)].push_back(
+        {{static_cast<float>(b[0]), static_cast<float>(b[1]), static_cast<float>(b[0] + b[2]),
+          static_cast<float>(b[1] + b[3])},
+         static_cast<float>(d.score)});
+  }
+  const auto recalls = evaluation::EvalRecalls(gts, proposals, proposal_nums,
+                                               evaluation::Arange(0.5, 0.96, 0.05));
+  return evaluation::AverageRecalls(recalls);
+}
+
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   if (path != "-") return ReadFile(path);
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -128,9 +162,9 @@ absl::Status Run(const std::vector<std::string>& args) {
   }
   const std::vector<std::string> types = absl::GetFlag(FLAGS_types);
   for (const std::string& type : types) {
-    if (type != "bbox" && type != "segm" && type != "proposal") {
-      return absl::InvalidArgumentError(
-          "--types: unknown type '" + type + "' (allowed: bbox, segm, proposal)");
+    if (type != "bbox" && type != "segm" && type != "proposal" && type != "proposal_fast") {
+      return absl::InvalidArgumentError("--types: unknown type '" + type +
+                                        "' (allowed: bbox, segm, proposal, proposal_fast)");
     }
   }
   const std::string source = args[0] == "-" ? "<stdin>" : args[0];
@@ -142,6 +176,17 @@ absl::Status Run(const std::vector<std::string>& args) {
             << absl::ToDoubleSeconds(absl::Now() - start) << " s";
   std::vector<std::string> json_parts;
   for (const std::string& type : types) {
+    if (type == "proposal_fast") {
+      MMDET_ASSIGN_OR_RETURN(auto ar, ProposalFast(text, source, coco, max_dets));
+      std::cout << "Evaluating proposal_fast\n";
+      std::vector<std::string> values;
+      for (size_t i = 0; i < max_dets.size(); ++i) {
+        std::cout << absl::StrFormat("AR@%d\t= %.4f\n", max_dets[i], ar[i]);
+        values.push_back(absl::StrFormat("%.17g", ar[i]));
+      }
+      json_parts.push_back(absl::StrCat("\"proposal_fast\": [", absl::StrJoin(values, ", "), "]"));
+      continue;
+    }
     const CocoEvalParams::IouType iou_type =
         type == "segm" ? CocoEvalParams::kSegm : CocoEvalParams::kBbox;
     absl::Time t0 = absl::Now();
@@ -190,7 +235,7 @@ absl::Status Run(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
-      {.usage = "coco_eval RESULT_FILE --ann ANN.json [--types bbox segm proposal] "
+      {.usage = "coco_eval RESULT_FILE --ann ANN.json [--types bbox segm proposal proposal_fast] "
                 "[--max_dets 100 300 1000] [--classwise] [--out STATS.json]",
        .list_flags = {"types", "max_dets"}},
       argc, argv);

@@ -1,6 +1,7 @@
 #include "mmdet/evaluation/numpy_compat.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mmdet::evaluation {
 
@@ -15,6 +16,18 @@ std::vector<double> Linspace(double start, double stop, int num) {
     out.push_back(step != 0 ? i * step + start : i / static_cast<double>(num - 1) * delta + start);
   }
   out.back() = stop;
+  return out;
+}
+
+std::vector<double> Arange(double start, double stop, double step) {
+  std::vector<double> out;
+  const double len = std::ceil((stop - start) / step);
+  if (!(len > 0)) return out;
+  const size_t n = static_cast<size_t>(len);
+  out.push_back(start);
+  if (n > 1) out.push_back(start + step);
+  const double delta = n > 1 ? out[1] - out[0] : 0;
+  for (size_t i = 2; i < n; ++i) out.push_back(start + static_cast<double>(i) * delta);
   return out;
 }
 

@@ -17,6 +17,11 @@ std::vector<double> Linspace(double start, double stop, int num);
 // accumulators up to 128 elements, halves split at multiples of 8 above).
 double PairwiseSum(const double* values, size_t n);
 
+// np.arange(start, stop, step) for floats: ceil((stop - start) / step) values, the first
+// start, then start + i * delta with delta = (start + step) - start (numpy's DOUBLE_fill), so
+// np.arange(0.5, 0.96, 0.05)[2] is 0.6000000000000001.
+std::vector<double> Arange(double start, double stop, double step);
+
 // np.add.reduce of a 1-d float64 array as numpy runs it on pycocotools' s[s > -1]: from 0,
 // adding the PairwiseSum of each buffer of 8192 elements in turn (verified against numpy
 // 1.24 on 80,800-value precision arrays, where one pairwise sum over all of them differs in
