@@ -705,6 +705,26 @@ absl::StatusOr<Value> ParsePth(absl::string_view bytes, absl::string_view source
   }
 }
 
+absl::StatusOr<Value> ParsePickle(absl::string_view bytes, absl::string_view source) {
+  if (bytes.empty()) return absl::DataLossError(absl::StrCat(source, ": empty file"));
+  try {
+    internal::Unpickler unpickler(bytes, 0, std::string(source), nullptr);
+    MMDET_ASSIGN_OR_RETURN(const internal::Obj* obj, unpickler.Load());
+    return unpickler.ToValue(obj);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(source, ": ", FirstLine(e.what_without_backtrace())));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(source, ": out of memory while parsing"));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat(source, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<Value> LoadPickle(const std::string& path) {
+  MMDET_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return ParsePickle(bytes, path);
+}
+
 absl::StatusOr<Value> LoadPth(const std::string& path) {
   MMDET_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ParsePth(bytes, path);

@@ -196,6 +196,14 @@ absl::StatusOr<Value> ParsePth(absl::string_view bytes, absl::string_view source
 // ResourceExhausted if memory runs out).
 absl::StatusOr<Value> LoadPth(const std::string& path);
 
+// A plain pickle (protocol 0-5, as pickle.dump / mmcv.dump write it), e.g. MMDetection's
+// results.pkl: lists, tuples, dicts, str / bytes (protocol 2's _codecs.encode included),
+// numbers, numpy scalars and numpy arrays (numpy.core.multiarray._reconstruct of a
+// little-endian bool, int8-64, uint8 or float16-64 array, C or Fortran order), which load as
+// CPU tensors. Errors are DataLoss naming `source` and the offset.
+absl::StatusOr<Value> ParsePickle(absl::string_view bytes, absl::string_view source);
+absl::StatusOr<Value> LoadPickle(const std::string& path);
+
 // The bytes of a zip-format torch.save file holding `value`. InvalidArgument, naming the
 // element, for what cannot be saved: an undefined tensor, a dtype without a legacy storage
 // class (complex, quantized, uint16...), a non-strided (sparse, mkldnn) tensor, nesting deeper

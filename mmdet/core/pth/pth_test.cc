@@ -891,9 +891,9 @@ TEST(UnpicklerTest, NumpyScalarsLoadAsPythonNumbers) {
 
 TEST(ErrorTest, UnknownGlobalIsNamed) {
   Pickle p;
-  p.Global("numpy.core.multiarray", "_reconstruct");
+  p.Global("pandas.core.frame", "DataFrame");
   EXPECT_EQ(PickleError(p.Stop()),
-            "x.pth: data.pkl offset 2: unsupported global numpy.core.multiarray._reconstruct");
+            "x.pth: data.pkl offset 2: unsupported global pandas.core.frame.DataFrame");
   Pickle module;
   module.Global("__main__", "Net").Op(")\x81.");
   EXPECT_EQ(PickleError(module.bytes()),

@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 #include <c10/util/Half.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cmath>
@@ -142,7 +143,13 @@ enum Global : int64_t {
   kNumpyDtype,        // the numpy.dtype class
   kNumpyDtypeObject,  // a dtype made by REDUCE numpy.dtype (code in `s`, byte order in `i2`)
   kNumpyScalar,       // numpy.core.multiarray.scalar
+  kNumpyReconstruct,  // numpy.core.multiarray._reconstruct
+  kNumpyNdarray,      // the numpy.ndarray class
+  kBuiltinBytes,      // builtins.bytes (protocol 2 pickles b'' as bytes())
 };
+
+// Obj::i of a kTensor made by numpy's _reconstruct, until BUILD gives it its data.
+constexpr int64_t kPendingNdarray = 1;
 
 struct StorageClass {
   const char* name;
@@ -392,6 +399,14 @@ absl::Status Unpickler::PushGlobal(absl::string_view module, absl::string_view n
     obj->i = kCodecsEncode;
   } else if (full == "numpy.dtype") {
     obj->i = kNumpyDtype;
+  } else if (full == "numpy.core.multiarray._reconstruct" ||
+             full == "numpy._core.multiarray._reconstruct") {
+    // numpy arrays (MMDetection's results.pkl): _reconstruct(ndarray, (0,), b'b') + BUILD.
+    obj->i = kNumpyReconstruct;
+  } else if (full == "numpy.ndarray") {
+    obj->i = kNumpyNdarray;
+  } else if (full == "builtins.bytes") {
+    obj->i = kBuiltinBytes;
   } else if (full == "numpy.core.multiarray.scalar" || full == "numpy._core.multiarray.scalar") {
     // numpy scalars, e.g. the meta['seed'] MMDetection 2.x writes: loaded as int/float/bool.
     obj->i = kNumpyScalar;
@@ -704,6 +719,20 @@ absl::Status Unpickler::Reduce(Obj* func, Obj* args, Obj** result) {
     }
     case kNumpyScalar:
       return NumpyScalar(a, result);
+    case kBuiltinBytes: {
+      if (!a.empty()) return Error(op_start_, "bytes(): only the empty call is supported");
+      *result = New(Obj::Kind::kBytes);
+      return absl::OkStatus();
+    }
+    case kNumpyReconstruct: {
+      if (a.size() != 3 || a[0]->kind != Obj::Kind::kGlobal || a[0]->i != kNumpyNdarray) {
+        return Error(op_start_, "numpy _reconstruct: expected (numpy.ndarray, shape, dtype)");
+      }
+      Obj* array = New(Obj::Kind::kTensor);
+      array->i = kPendingNdarray;
+      *result = array;
+      return absl::OkStatus();
+    }
     default:
       return Error(op_start_, absl::StrCat("REDUCE: cannot call ", Clip(func->s)));
   }
@@ -770,6 +799,69 @@ absl::Status Unpickler::NumpyScalar(const std::vector<Obj*>& a, Obj** result) {
     return Error(op_start_, absl::StrCat("unsupported numpy scalar dtype ", Clip(code)));
   }
   *result = obj;
+  return absl::OkStatus();
+}
+
+absl::Status Unpickler::NumpyArrayState(Obj* array, const Obj* state) {
+  // ndarray.__setstate__((version, shape, dtype, is_fortran, rawdata)); version may be absent.
+  if (state->kind != Obj::Kind::kTuple || (state->items.size() != 5 && state->items.size() != 4)) {
+    return Error(op_start_, "numpy array: unexpected state");
+  }
+  const size_t b = state->items.size() == 5 ? 1 : 0;
+  const Obj* shape = state->items[b];
+  const Obj* dtype = state->items[b + 1];
+  const Obj* fortran = state->items[b + 2];
+  const Obj* raw = state->items[b + 3];
+  if (shape->kind != Obj::Kind::kTuple || dtype->kind != Obj::Kind::kGlobal ||
+      dtype->i != kNumpyDtypeObject) {
+    return Error(op_start_, "numpy array: expected (shape, dtype, is_fortran, data)");
+  }
+  if (raw->kind != Obj::Kind::kBytes && raw->kind != Obj::Kind::kStr) {
+    return Error(op_start_, "numpy array: object arrays are not supported");
+  }
+  if (dtype->numpy_byte_order == '>') {
+    return Error(op_start_, absl::StrCat("numpy array of big-endian dtype ", Clip(dtype->s)));
+  }
+  struct Code {
+    const char* code;
+    at::ScalarType type;
+  };
+  constexpr Code kCodes[] = {{"f4", at::kFloat}, {"f8", at::kDouble}, {"f2", at::kHalf},
+                             {"i8", at::kLong},  {"i4", at::kInt},    {"i2", at::kShort},
+                             {"i1", at::kChar},  {"u1", at::kByte},   {"b1", at::kBool}};
+  const Code* code = nullptr;
+  for (const Code& c : kCodes) {
+    if (dtype->s == c.code) code = &c;
+  }
+  if (code == nullptr) {
+    return Error(op_start_, absl::StrCat("unsupported numpy array dtype ", Clip(dtype->s)));
+  }
+  std::vector<int64_t> sizes;
+  int64_t numel = 1;
+  for (const Obj* d : shape->items) {
+    if (d->kind != Obj::Kind::kInt || d->i < 0 || (d->i > 0 && numel > INT64_MAX / d->i)) {
+      return Error(op_start_, "numpy array: bad shape");
+    }
+    sizes.push_back(d->i);
+    numel *= d->i;
+  }
+  const int64_t element = static_cast<int64_t>(c10::elementSize(code->type));
+  if (static_cast<int64_t>(raw->s.size()) != numel * element) {
+    return Error(op_start_, absl::StrCat("numpy array: ", raw->s.size(), " bytes of data for ",
+                                         numel, " elements of ", dtype->s));
+  }
+  const bool column_major = fortran->kind == Obj::Kind::kBool && fortran->i != 0;
+  std::vector<int64_t> stored = sizes;
+  if (column_major) std::reverse(stored.begin(), stored.end());
+  at::Tensor t = at::empty(stored, at::TensorOptions().dtype(code->type));
+  if (numel > 0) std::memcpy(t.data_ptr(), raw->s.data(), raw->s.size());
+  if (column_major && t.dim() > 1) {
+    std::vector<int64_t> order(t.dim());
+    for (int64_t d = 0; d < t.dim(); ++d) order[d] = t.dim() - 1 - d;
+    t = t.permute(order).contiguous();
+  }
+  array->tensor = t;
+  array->i = 0;
   return absl::OkStatus();
 }
 
@@ -1032,6 +1124,9 @@ absl::Status Unpickler::Step(bool* stop) {
         inst->numpy_byte_order = state->items[1]->s[0];
         return absl::OkStatus();
       }
+      if (inst->kind == Obj::Kind::kTensor && inst->i == kPendingNdarray) {
+        return NumpyArrayState(inst, state);
+      }
       if (inst->kind != Obj::Kind::kDict || !inst->ordered) {
         return Error(op_start_, absl::StrCat("BUILD of a ", KindName(inst->kind),
                                              " is not supported (only OrderedDict attributes)"));
@@ -1135,6 +1230,7 @@ absl::StatusOr<Value> Unpickler::Convert(const Obj* obj, int depth, size_t* budg
     case Obj::Kind::kBytes:
       return Value::Bytes(obj->s);
     case Obj::Kind::kTensor:
+      if (obj->i == kPendingNdarray) return Error(obj->offset, "numpy array without its data");
       return Value::Tensor(obj->tensor);
     case Obj::Kind::kList:
     case Obj::Kind::kTuple: {

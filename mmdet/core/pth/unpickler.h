@@ -134,6 +134,8 @@ class Unpickler {
   absl::Status SetItem(Obj* dict, Obj* key, Obj* value, const char* op);
   absl::Status Reduce(Obj* func, Obj* args, Obj** result);
   absl::Status NumpyScalar(const std::vector<Obj*>& args, Obj** result);
+  // BUILD of a numpy array: its shape, dtype, order and bytes.
+  absl::Status NumpyArrayState(Obj* array, const Obj* state);
   absl::Status PersistentLoad(Obj* pid, Obj** result);
   absl::Status RebuildTensor(const std::vector<Obj*>& args, bool v2, Obj** result);
 
