@@ -62,6 +62,28 @@ TEST(CocoEvalCliTest, ProposalFastPrintsAverageRecalls) {
   EXPECT_THAT(r.out, HasSubstr("Evaluating proposal_fast\nAR@1\t= 1.0000\nAR@2\t= 1.0000\n"));
 }
 
+// results.pkl as MMDetection's test.py writes it (mmdet/core/pth/testdata, written by Python):
+// 2 images x 3 classes of boxes; the gt has one box that image 0's class-0 detection hits.
+TEST(CocoEvalCliTest, ReadsMmdetectionResultsPkl) {
+  const std::string gt = WriteTempFile("gt_pkl.json", R"({
+    "images": [{"id": 5, "file_name": "a", "width": 200, "height": 200},
+               {"id": 9, "file_name": "b", "width": 200, "height": 200}],
+    "categories": [{"id": 1, "name": "x"}, {"id": 3, "name": "y"}, {"id": 7, "name": "z"}],
+    "annotations": [{"id": 1, "image_id": 5, "category_id": 1, "bbox": [10.5, 20.25, 19.5, 19.75],
+                     "area": 385.125, "iscrowd": 0}]})");
+  auto r = RunCli(kTool, {"mmdet/core/pth/testdata/results_bbox_p2.pkl", "--ann", gt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" Average Precision  (AP) @[ IoU=0.50      | area=   all | "
+                               "maxDets=100 ] = 1.000"));
+  const std::string two_cats = WriteTempFile("gt_pkl2.json", R"({
+    "images": [{"id": 5, "file_name": "a", "width": 200, "height": 200},
+               {"id": 9, "file_name": "b", "width": 200, "height": 200}],
+    "categories": [{"id": 1, "name": "x"}, {"id": 3, "name": "y"}], "annotations": []})");
+  auto bad = RunCli(kTool, {"mmdet/core/pth/testdata/results_bbox_p2.pkl", "--ann", two_cats});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("[0] has 3 classes but the annotation file has 2 categories"));
+}
+
 TEST(CocoEvalCliTest, ReadsResultsFromStdin) {
   const std::string gt = WriteTempFile("gt2.json", kGt);
   const std::string res = WriteTempFile("res2.json", kResults);

@@ -4,8 +4,10 @@
 //             [--classwise] [--out STATS.json] [--threads N]
 //
 // RESULT_FILE is a COCO results JSON (the PREFIX.bbox.json / PREFIX.segm.json files
-// MMDetection's --format-only writes, or any evaluation-server file); `-` reads it from
-// stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
+// MMDetection's --format-only writes, or any evaluation-server file), or a results.pkl as
+// MMDetection's tools/test.py --out writes it (turned into that JSON first, as its evaluate
+// does: image i is the annotation file's i-th image, label l its l-th category); `-` reads
+// JSON from stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
 // type, pycocotools' 12 summary lines (and with --classwise MMDetection's per-category AP
 // table); --out writes {"bbox": [12 stats], ...} at full precision. `proposal` evaluates the
 // boxes class-agnostically at --max_dets (pycocotools with useCats = 0), as MMDetection does;
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -33,6 +36,7 @@
 #include "mmdet/evaluation/coco_results.h"
 #include "mmdet/evaluation/numpy_compat.h"
 #include "mmdet/evaluation/recall.h"
+#include "mmdet/evaluation/results.h"
 #include "tools/tool_main.h"
 
 ABSL_FLAG(std::string, ann, "", "COCO annotation file (the ground truth).");
@@ -139,6 +143,34 @@ absl::StatusOr<std::vector<double>> ProposalFast(const std::string& text,
   return evaluation::AverageRecalls(recalls);
 }
 
+// proposal_fast straight from a results.pkl: each image's proposals (an RPN's array, or a
+// detector's boxes of every class) with their float32 values.
+std::vector<double> ProposalFastFromPickle(const evaluation::DetectionResults& results,
+                                           const datasets::CocoFile& coco,
+                                           const std::vector<int>& proposal_nums) {
+  std::vector<std::vector<evaluation::FloatBox>> gts(coco.images.size());
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    for (size_t a : coco.image_annotations[i]) {
+      const datasets::CocoAnnotation& ann = coco.annotations[a];
+      if (ann.ignore || ann.iscrowd) continue;
+      const auto& b = ann.bbox;
+      gts[i].push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
+                        static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
+    }
+  }
+  std::vector<std::vector<evaluation::Proposal>> proposals(results.bboxes.size());
+  for (size_t i = 0; i < results.bboxes.size(); ++i) {
+    for (const at::Tensor& t : results.bboxes[i]) {
+      const float* p = t.data_ptr<float>();
+      for (int64_t k = 0; k < t.size(0); ++k) {
+        proposals[i].push_back({{p[k * 5], p[k * 5 + 1], p[k * 5 + 2], p[k * 5 + 3]}, p[k * 5 + 4]});
+      }
+    }
+  }
+  return evaluation::AverageRecalls(evaluation::EvalRecalls(
+      gts, proposals, proposal_nums, evaluation::Arange(0.5, 0.96, 0.05)));
+}
+
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   if (path != "-") return ReadFile(path);
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -168,16 +200,43 @@ absl::Status Run(const std::vector<std::string>& args) {
     }
   }
   const std::string source = args[0] == "-" ? "<stdin>" : args[0];
+  const bool pickle = absl::EndsWith(args[0], ".pkl") || absl::EndsWith(args[0], ".pickle");
   const absl::Time start = absl::Now();
-  MMDET_ASSIGN_OR_RETURN(const std::string text, ReadInput(args[0]));
+  std::string text;
+  evaluation::DetectionResults pkl;
+  if (pickle) {
+    MMDET_ASSIGN_OR_RETURN(pkl, evaluation::LoadResultsPickle(args[0]));
+  } else {
+    MMDET_ASSIGN_OR_RETURN(text, ReadInput(args[0]));
+  }
   MMDET_ASSIGN_OR_RETURN(const datasets::CocoFile coco, datasets::LoadCocoFile(ann));
   LOG(INFO) << "loaded " << ann << " (" << coco.images.size() << " images, "
             << coco.annotations.size() << " annotations) in "
             << absl::ToDoubleSeconds(absl::Now() - start) << " s";
   std::vector<std::string> json_parts;
   for (const std::string& type : types) {
+    if (pickle && type != "proposal_fast") {
+      // results2json, as MMDetection's evaluate does before loading the results.
+      const std::string which = type == "segm" ? "segm"
+                                : pkl.kind == evaluation::DetectionResults::kProposals
+                                    ? "proposal"
+                                    : "bbox";
+      MMDET_ASSIGN_OR_RETURN(text, evaluation::ResultsToCocoJson(pkl, evaluation::ImageIds(coco),
+                                                                 evaluation::CategoryIds(coco),
+                                                                 which, source));
+    }
     if (type == "proposal_fast") {
-      MMDET_ASSIGN_OR_RETURN(auto ar, ProposalFast(text, source, coco, max_dets));
+      std::vector<double> ar;
+      if (pickle) {
+        if (pkl.bboxes.size() != coco.images.size()) {
+          return absl::InvalidArgumentError(absl::StrCat(source, ": ", pkl.bboxes.size(),
+                                                         " images of results for ",
+                                                         coco.images.size(), " images in ", ann));
+        }
+        ar = ProposalFastFromPickle(pkl, coco, max_dets);
+      } else {
+        MMDET_ASSIGN_OR_RETURN(ar, ProposalFast(text, source, coco, max_dets));
+      }
       std::cout << "Evaluating proposal_fast\n";
       std::vector<std::string> values;
       for (size_t i = 0; i < max_dets.size(); ++i) {

@@ -22,8 +22,9 @@ bbox = [
 with open('results_bbox_p2.pkl', 'wb') as f:
     pickle.dump(bbox, f, protocol=2)
 
-rle = {'size': [4, 6], 'counts': b'52000'}
-mask = [(bbox[0], [[rle, rle], [], [{'size': [4, 6], 'counts': b'0P1'}]]),
+# pycocotools counts strings of 4 x 6 masks: b'h0' all zeros (one run of 24), b'53`0' runs 5, 3, 16.
+rle = {'size': [4, 6], 'counts': b'h0'}
+mask = [(bbox[0], [[rle, rle], [], [{'size': [4, 6], 'counts': b'53`0'}]]),
         (bbox[1], [[], [rle], []])]
 with open('results_mask_p4.pkl', 'wb') as f:
     pickle.dump(mask, f, protocol=4)

@@ -1,0 +1,189 @@
+#include "mmdet/evaluation/results.h"
+
+#include <charconv>
+#include <utility>
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/str_cat.h"
+#include "mmdet/core/status_macros.h"
+
+namespace mmdet::evaluation {
+namespace {
+
+absl::Status Bad(const std::string& source, const std::string& where, const std::string& what) {
+  return absl::DataLossError(absl::StrCat(source, ": ", where, ": ", what));
+}
+
+// A Python-repr-like shortest round-trip double.
+std::string Num(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
+}
+
+absl::StatusOr<at::Tensor> Boxes(const pth::Value& v, const std::string& source,
+                                 const std::string& where) {
+  if (!v.is_tensor()) return Bad(source, where, "expected an (n, 5) array");
+  at::Tensor t = v.tensor();
+  if (t.dim() != 2 || t.size(1) != 5) return Bad(source, where, "expected an (n, 5) array");
+  return t.to(at::kFloat).contiguous();
+}
+
+absl::StatusOr<ops::Rle> RleOf(const pth::Value& v, const std::string& source,
+                               const std::string& where) {
+  const pth::Value* size = v.is_dict() ? v.Find("size") : nullptr;
+  const pth::Value* counts = v.is_dict() ? v.Find("counts") : nullptr;
+  if (size == nullptr || counts == nullptr || !(size->is_list() || size->is_tuple()) ||
+      size->size() != 2 || !(counts->is_bytes() || counts->is_string())) {
+    return Bad(source, where, "expected an RLE {'size': [h, w], 'counts': bytes}");
+  }
+  ops::Rle rle;
+  const int64_t h = size->items()[0].as_int(), w = size->items()[1].as_int();
+  if (!ops::FromString(counts->as_string(), h, w, &rle)) {
+    return Bad(source, where + "['counts']", "not a valid compressed RLE for its size");
+  }
+  return rle;
+}
+
+}  // namespace
+
+absl::StatusOr<DetectionResults> ResultsFromValue(const pth::Value& value,
+                                                  const std::string& source) {
+  if (!value.is_list()) return Bad(source, "top level", "expected a list over images");
+  DetectionResults r;
+  bool first = true;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const pth::Value& img = value.items()[i];
+    const std::string at = absl::StrCat("[", i, "]");
+    DetectionResults::Kind kind;
+    if (img.is_tensor()) {
+      kind = DetectionResults::kProposals;
+    } else if (img.is_tuple() && img.size() == 2) {
+      kind = DetectionResults::kMasks;
+    } else if (img.is_list()) {
+      kind = DetectionResults::kBoxes;
+    } else {
+      return Bad(source, at, "expected a list of per-class arrays, a (bboxes, segms) tuple or "
+                             "an (n, 5) array");
+    }
+    if (first) r.kind = kind;
+    first = false;
+    if (kind != r.kind) return Bad(source, at, "not the same kind of result as image 0");
+    if (kind == DetectionResults::kProposals) {
+      MMDET_ASSIGN_OR_RETURN(at::Tensor t, Boxes(img, source, at));
+      r.bboxes.push_back({t});
+      continue;
+    }
+    const pth::Value& det = kind == DetectionResults::kMasks ? img.items()[0] : img;
+    if (!det.is_list()) return Bad(source, at, "expected a list of per-class arrays");
+    std::vector<at::Tensor> per_class;
+    for (size_t c = 0; c < det.size(); ++c) {
+      MMDET_ASSIGN_OR_RETURN(at::Tensor t,
+                             Boxes(det.items()[c], source, absl::StrCat(at, "[", c, "]")));
+      per_class.push_back(t);
+    }
+    if (kind == DetectionResults::kMasks) {
+      const pth::Value* seg = &img.items()[1];
+      std::vector<std::vector<double>> scores;
+      if (seg->is_tuple() && seg->size() == 2) {  // (segms, mask scores)
+        const pth::Value& s = seg->items()[1];
+        for (size_t c = 0; c < s.size(); ++c) {
+          std::vector<double> row;
+          const pth::Value& sc = s.items()[c];
+          if (sc.is_tensor()) {
+            const at::Tensor t = sc.tensor().to(at::kDouble).reshape(-1).contiguous();
+            row.assign(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+          } else {
+            for (const pth::Value& x : sc.items()) row.push_back(x.as_float());
+          }
+          scores.push_back(std::move(row));
+        }
+        seg = &seg->items()[0];
+      }
+      if (!seg->is_list() || seg->size() != det.size()) {
+        return Bad(source, absl::StrCat(at, "[1]"), "expected one list of masks per class");
+      }
+      std::vector<std::vector<ops::Rle>> masks;
+      for (size_t c = 0; c < seg->size(); ++c) {
+        const pth::Value& list = seg->items()[c];
+        const std::string where = absl::StrCat(at, "[1][", c, "]");
+        if (!(list.is_list() || list.is_tuple()) ||
+            static_cast<int64_t>(list.size()) != per_class[c].size(0)) {
+          return Bad(source, where, "expected one mask per box");
+        }
+        std::vector<ops::Rle> rles;
+        for (size_t k = 0; k < list.size(); ++k) {
+          MMDET_ASSIGN_OR_RETURN(ops::Rle rle,
+                                 RleOf(list.items()[k], source, absl::StrCat(where, "[", k, "]")));
+          rles.push_back(std::move(rle));
+        }
+        masks.push_back(std::move(rles));
+      }
+      r.segms.push_back(std::move(masks));
+      if (!scores.empty()) r.mask_scores.push_back(std::move(scores));
+    }
+    r.bboxes.push_back(std::move(per_class));
+  }
+  return r;
+}
+
+absl::StatusOr<DetectionResults> LoadResultsPickle(const std::string& path) {
+  MMDET_ASSIGN_OR_RETURN(pth::Value value, pth::LoadPickle(path));
+  return ResultsFromValue(value, path);
+}
+
+absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,
+                                              const std::vector<int64_t>& img_ids,
+                                              const std::vector<int64_t>& cat_ids,
+                                              const std::string& which,
+                                              const std::string& source) {
+  if (results.bboxes.size() != img_ids.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", results.bboxes.size(),
+                                                   " images of results for ", img_ids.size(),
+                                                   " images in the annotation file"));
+  }
+  const bool proposals = results.kind == DetectionResults::kProposals;
+  if (which == "segm" && results.kind != DetectionResults::kMasks) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": no masks to evaluate as segm"));
+  }
+  std::string out = "[";
+  bool any = false;
+  for (size_t i = 0; i < results.bboxes.size(); ++i) {
+    const auto& per_class = results.bboxes[i];
+    if (!proposals && per_class.size() != cat_ids.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": [", i, "] has ", per_class.size(), " classes but the annotation file has ",
+          cat_ids.size(), " categories"));
+    }
+    for (size_t c = 0; c < per_class.size(); ++c) {
+      const at::Tensor& b = per_class[c];
+      const float* p = b.data_ptr<float>();
+      for (int64_t k = 0; k < b.size(0); ++k) {
+        const double x1 = p[k * 5], y1 = p[k * 5 + 1], x2 = p[k * 5 + 2], y2 = p[k * 5 + 3];
+        double score = p[k * 5 + 4];
+        const int64_t cat = (proposals || which == "proposal") ? 1 : cat_ids[c];
+        absl::StrAppend(&out, any ? ", " : "", "{\"image_id\": ", img_ids[i], ", \"bbox\": [",
+                        Num(x1), ", ", Num(y1), ", ", Num(x2 - x1), ", ", Num(y2 - y1), "]");
+        if (which == "segm") {
+          if (!results.mask_scores.empty()) score = results.mask_scores[i][c][k];
+          std::string counts;
+          for (char ch : ops::ToString(results.segms[i][c][k])) {
+            if (ch == '\\' || ch == '"') counts += '\\';
+            counts += ch;
+          }
+          const ops::Rle& rle = results.segms[i][c][k];
+          absl::StrAppend(&out, ", \"score\": ", Num(score), ", \"category_id\": ", cat,
+                          ", \"segmentation\": {\"size\": [", rle.h, ", ", rle.w,
+                          "], \"counts\": \"", counts, "\"}}");
+        } else {
+          absl::StrAppend(&out, ", \"score\": ", Num(score), ", \"category_id\": ", cat, "}");
+        }
+        any = true;
+      }
+    }
+  }
+  return out + "]";
+}
+
+}  // namespace mmdet::evaluation

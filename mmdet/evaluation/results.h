@@ -1,0 +1,50 @@
+// A dataset's test results in MMDetection's in-memory layout (what tools/test.py --out
+// pickles): per image, per class, [n, 5] float32 boxes (x1, y1, x2, y2, score); Mask R-CNN adds
+// per class one pycocotools RLE per box (and optionally mask scores); an RPN has one [n, 5]
+// array of proposals per image. Read from a results.pkl, and turned into the COCO results JSON
+// MMDetection's --format-only writes (CocoDataset.results2json).
+#ifndef MMDET_EVALUATION_RESULTS_H_
+#define MMDET_EVALUATION_RESULTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/statusor.h"
+#include "mmdet/core/pth/pth.h"
+#include "mmdet/ops/mask_util.h"
+
+namespace mmdet::evaluation {
+
+struct DetectionResults {
+  enum Kind { kBoxes, kMasks, kProposals };
+  Kind kind = kBoxes;
+  // kBoxes / kMasks: [image][class] -> [n, 5] float32; kProposals: [image][0] -> [n, 5].
+  std::vector<std::vector<at::Tensor>> bboxes;
+  // kMasks: [image][class][i] the RLE of bboxes[image][class][i].
+  std::vector<std::vector<std::vector<ops::Rle>>> segms;
+  // kMasks with (segms, scores) tuples: [image][class][i]; empty: the boxes' scores.
+  std::vector<std::vector<std::vector<double>>> mask_scores;
+};
+
+// The results in `value` (a loaded results.pkl); errors name `source` and the element
+// ("results.pkl: [3][1]: expected an (n, 5) array").
+absl::StatusOr<DetectionResults> ResultsFromValue(const pth::Value& value,
+                                                  const std::string& source);
+absl::StatusOr<DetectionResults> LoadResultsPickle(const std::string& path);
+
+// CocoDataset._det2json / _segm2json / _proposal2json as JSON text: image i is img_ids[i],
+// label l is cat_ids[l]; boxes xyxy2xywh (x, y, x2 - x, y2 - y in double from the float32
+// values), scores float(score), segm counts as str. `which` is "bbox", "segm" or "proposal".
+// InvalidArgument when the image or class counts do not match.
+absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,
+                                              const std::vector<int64_t>& img_ids,
+                                              const std::vector<int64_t>& cat_ids,
+                                              const std::string& which,
+                                              const std::string& source);
+
+}  // namespace mmdet::evaluation
+
+#endif  // MMDET_EVALUATION_RESULTS_H_
