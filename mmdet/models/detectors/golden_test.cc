@@ -5,9 +5,10 @@
 // models, heads, ops or post-processing that moves a box by more than 1e-3 px, a score by
 // 1e-5 or a loss by 1e-5 (relative) fails here.
 //
-// Regenerate (only for an intended change of outputs, with the reason in the commit):
-//   MMDET_GOLDEN_OUT=$PWD/mmdet/models/detectors/testdata/golden_outputs.txt \
-//     bazel test //mmdet/models/detectors:golden_test --test_env=MMDET_GOLDEN_OUT
+// Regenerate (only for an intended change of outputs, with the reason in the commit): build
+// the test, then from its runfiles folder (.bazel/bin/mmdet/models/detectors/
+// golden_test.runfiles/mmdet_cpp) run ../../golden_test with MMDET_GOLDEN_OUT set to the
+// absolute path of mmdet/models/detectors/testdata/golden_outputs.txt.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
