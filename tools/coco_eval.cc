@@ -34,6 +34,7 @@
 #include "mmdet/datasets/coco_api.h"
 #include "mmdet/evaluation/coco_eval.h"
 #include "mmdet/evaluation/coco_results.h"
+#include "mmdet/evaluation/dataset_metrics.h"
 #include "mmdet/evaluation/numpy_compat.h"
 #include "mmdet/evaluation/recall.h"
 #include "mmdet/evaluation/results.h"
@@ -54,62 +55,6 @@ namespace {
 
 using evaluation::CocoEval;
 using evaluation::CocoEvalParams;
-
-// terminaltables' AsciiTable, as MMDetection prints the classwise table.
-std::string AsciiTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  std::string rule = "+";
-  for (size_t w : widths) rule += std::string(w + 2, '-') + "+";
-  std::string out = rule + "\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    out += "|";
-    for (size_t c = 0; c < widths.size(); ++c) {
-      const std::string cell = c < rows[r].size() ? rows[r][c] : "";
-      out += " " + cell + std::string(widths[c] - cell.size(), ' ') + " |";
-    }
-    out += "\n";
-    if (r == 0) out += rule + "\n";
-  }
-  return out + rule;
-}
-
-// MMDetection v2.0's classwise AP: precision[:, :, k, 0, -1], the mean of values > -1.
-std::string ClasswiseTable(const CocoEval& eval, const datasets::CocoFile& coco) {
-  const CocoEvalParams& p = eval.params();
-  std::vector<std::string> flat;
-  for (size_t k = 0; k < p.cat_ids.size(); ++k) {
-    std::vector<double> values;
-    for (size_t t = 0; t < p.iou_thrs.size(); ++t) {
-      for (size_t r = 0; r < p.rec_thrs.size(); ++r) {
-        const double v = eval.Precision(t, r, k, 0, p.max_dets.size() - 1);
-        if (v > -1) values.push_back(v);
-      }
-    }
-    const double ap = values.empty() ? NAN : evaluation::Mean(values);
-    std::string name = absl::StrCat(p.cat_ids[k]);
-    for (const auto& c : coco.categories) {
-      if (c.id == p.cat_ids[k]) name = c.name;
-    }
-    flat.push_back(name);
-    flat.push_back(std::isnan(ap) ? "nan" : absl::StrFormat("%0.3f", ap));
-  }
-  const size_t columns = std::min<size_t>(6, flat.size());
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header;
-  for (size_t c = 0; c < columns / 2; ++c) {
-    header.push_back("category");
-    header.push_back("AP");
-  }
-  rows.push_back(header);
-  for (size_t i = 0; i < flat.size(); i += columns) {
-    rows.emplace_back(flat.begin() + i, flat.begin() + std::min(flat.size(), i + columns));
-  }
-  return AsciiTable(rows);
-}
 
 // MMDetection's CocoDataset.fast_eval_recall on a results file: each image's boxes (x1, y1,
 // x + w, y + h as float32) in descending score order, the gts without crowd / ignore boxes,
@@ -275,7 +220,15 @@ absl::Status Run(const std::vector<std::string>& args) {
     std::cout << "Evaluating " << type << "\n";
     for (const std::string& line : lines) std::cout << line << "\n";
     if (absl::GetFlag(FLAGS_classwise) && type != "proposal") {
-      std::cout << ClasswiseTable(eval, coco) << "\n";
+      std::vector<std::string> names;
+      for (int64_t id : eval.params().cat_ids) {
+        std::string name = absl::StrCat(id);
+        for (const auto& c : coco.categories) {
+          if (c.id == id) name = c.name;
+        }
+        names.push_back(name);
+      }
+      std::cout << evaluation::ClasswiseTable(eval, names) << "\n";
     }
     std::vector<std::string> values;
     for (double v : stats) values.push_back(absl::StrFormat("%.17g", v));

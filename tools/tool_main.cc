@@ -40,6 +40,11 @@ std::vector<std::string>& Overrides() {
   return *overrides;
 }
 
+std::vector<std::string>& EvalOptionWords() {
+  static auto* words = new std::vector<std::string>;
+  return *words;
+}
+
 std::string Basename(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -72,6 +77,7 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
   if (argv.empty()) return out;
   out.argv.push_back(argv[0]);
   bool in_options = false;  // words after --options are KEY=VALUE overrides
+  bool in_eval_options = false;  // ... or evaluation arguments (ToolSpec::eval_options)
   for (size_t i = 1; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
     if (arg == "--") {
@@ -81,7 +87,9 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
     const bool is_flag = arg.size() > 1 && arg[0] == '-' &&
                          !(arg[1] >= '0' && arg[1] <= '9') && arg[1] != '.';
     if (!is_flag) {
-      if (in_options) {
+      if (in_eval_options) {
+        out.eval_options.push_back(arg);
+      } else if (in_options) {
         out.options.push_back(arg);
       } else {
         out.argv.push_back(arg);
@@ -89,6 +97,7 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
       continue;
     }
     in_options = false;
+    in_eval_options = false;
     absl::string_view body = arg;
     const bool long_form = absl::ConsumePrefix(&body, "--");
     if (!long_form) absl::ConsumePrefix(&body, "-");
@@ -105,6 +114,11 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
 
     if (name == "help" || name == "h") {
       out.help = true;
+      continue;
+    }
+    if (spec.eval_options && (name == "options" || name == "eval_options")) {
+      if (has_value) out.eval_options.push_back(value);
+      in_eval_options = true;
       continue;
     }
     if (spec.takes_config && (name == "options" || name == "cfg_options")) {
@@ -177,6 +191,7 @@ std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv) {
     std::exit(0);
   }
   Overrides() = normalized->options;
+  EvalOptionWords() = normalized->eval_options;
 
   std::vector<char*> c_argv;
   for (std::string& arg : normalized->argv) c_argv.push_back(arg.data());
@@ -189,6 +204,7 @@ std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv) {
 }
 
 const std::vector<std::string>& ConfigOverrides() { return Overrides(); }
+const std::vector<std::string>& EvalOptions() { return EvalOptionWords(); }
 
 int RunTool(absl::Status (*run)(const std::vector<std::string>&),
             const std::vector<std::string>& args) {

@@ -36,6 +36,9 @@ struct ToolSpec {
   bool takes_config = false;
   // Single-dash short names, e.g. {{"o", "out_dir"}} for convert_voc's -o.
   std::vector<std::pair<std::string, std::string>> short_flags;
+  // MMDetection v2's test.py / eval_metric.py: --options (and --eval-options) are KEY=VALUE
+  // evaluation arguments (EvalOptions()), and only --cfg-options overrides the config.
+  bool eval_options = false;
   // Flags that take several words, as argparse's nargs='+' (`--types bbox segm`): the words
   // up to the next flag become one comma-separated value (`--types=bbox,segm`).
   std::vector<std::string> list_flags;
@@ -47,6 +50,8 @@ struct NormalizedArgs {
   std::vector<std::string> argv;
   // KEY=VALUE words given to --options / --cfg-options, in order.
   std::vector<std::string> options;
+  // With ToolSpec::eval_options: the words of --options / --eval-options.
+  std::vector<std::string> eval_options;
   // --help / -h was given.
   bool help = false;
 };
@@ -63,6 +68,8 @@ std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv);
 
 // The --options overrides InitTool collected.
 const std::vector<std::string>& ConfigOverrides();
+// With ToolSpec::eval_options: the --options / --eval-options KEY=VALUE words.
+const std::vector<std::string>& EvalOptions();
 
 // Runs `run(args)` and returns the process exit code, printing one line for an error.
 int RunTool(absl::Status (*run)(const std::vector<std::string>&),

@@ -55,6 +55,17 @@ TEST(NormalizeArgsTest, ShortFlagsHelpAndNegativeNumbers) {
               ElementsAre("tool", "--", "--not-a-flag"));
 }
 
+TEST(NormalizeArgsTest, EvalOptionsAreSeparateFromConfigOverrides) {
+  ToolSpec spec = kSpec;
+  spec.eval_options = true;
+  NormalizedArgs out = Normalize({"tool", "cfg", "--options", "classwise=True", "iou_thr=0.5",
+                                  "--cfg-options", "data.test.coco_dataset.ann_file=x.json",
+                                  "--eval-options=jsonfile_prefix=p"},
+                                 spec);
+  EXPECT_THAT(out.eval_options, ElementsAre("classwise=True", "iou_thr=0.5", "jsonfile_prefix=p"));
+  EXPECT_THAT(out.options, ElementsAre("data.test.coco_dataset.ann_file=x.json"));
+}
+
 TEST(NormalizeArgsTest, ListFlagsTakeSeveralWords) {
   ToolSpec spec = kSpec;
   spec.list_flags = {"types"};

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "mmdet/evaluation/ascii_table.h"
 #include "mmdet/evaluation/numpy_compat.h"
 
 namespace mmdet::evaluation {
@@ -243,24 +244,7 @@ std::string MapSummaryTable(const MeanApResult& result, const std::vector<std::s
   }
   std::snprintf(buf, sizeof buf, "%.3f", result.mean_ap[scale]);
   rows.push_back({"mAP", "", "", "", buf});
-  // terminaltables AsciiTable with inner_footing_row_border.
-  std::vector<size_t> widths(5, 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  std::string rule = "+";
-  for (size_t w : widths) rule += std::string(w + 2, '-') + "+";
-  std::string out = rule + "\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (r + 1 == rows.size()) out += rule + "\n";
-    out += "|";
-    for (size_t c = 0; c < widths.size(); ++c) {
-      out += " " + rows[r][c] + std::string(widths[c] - rows[r][c].size(), ' ') + " |";
-    }
-    out += "\n";
-    if (r == 0) out += rule + "\n";
-  }
-  return out + rule;
+  return AsciiTable(rows, /*footer_rule=*/true);
 }
 
 }  // namespace mmdet::evaluation

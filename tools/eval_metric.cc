@@ -1,0 +1,235 @@
+// Evaluates saved results against a config's test dataset with the dataset's own metrics
+// (MMDetection v2's tools/eval_metric.py), or writes them in the evaluation server's format:
+//
+//   eval_metric CONFIG RESULT.pkl [--eval bbox segm proposal proposal_fast | mAP recall]
+//               [--format-only] [--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...]
+//
+// RESULT.pkl is what MMDetection's (or our) tools/test.py --out writes. --options (also
+// --eval-options) are the evaluation's arguments: classwise=True, iou_thr=0.5 (VOC mAP; a
+// list for recall), proposal_nums=100,300,1000, jsonfile_prefix=PREFIX (--format-only:
+// PREFIX.bbox.json, PREFIX.segm.json, PREFIX.proposal.json). --cfg-options override the
+// config (e.g. data.test.coco_dataset.ann_file=...). The metrics go to stdout as one JSON
+// object with MMDetection's keys ({"bbox_mAP": 0.372, ...}); pycocotools' lines and the
+// tables go to stderr.
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/datasets/coco_api.h"
+#include "mmdet/datasets/dataset.h"
+#include "mmdet/evaluation/coco_results.h"
+#include "mmdet/evaluation/dataset_metrics.h"
+#include "mmdet/evaluation/results.h"
+#include "tools/common_flags.h"
+#include "tools/tool_main.h"
+
+ABSL_FLAG(std::vector<std::string>, eval, {},
+          "Metrics: bbox, segm, proposal, proposal_fast (COCO-style datasets), mAP, recall (VOC).");
+ABSL_FLAG(bool, format_only, false,
+          "Write the results as COCO results JSON (--options jsonfile_prefix=PREFIX) instead.");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "Threads for COCO evaluation.");
+
+namespace mmdet::tools {
+namespace {
+
+struct EvalKwargs {
+  std::string jsonfile_prefix;
+  bool classwise = false;
+  std::vector<double> iou_thr;
+  std::vector<int> proposal_nums = {100, 300, 1000};
+};
+
+// "0.5", "[0.5, 0.75]", "(100, 300)" or "100,300".
+std::vector<std::string> ListWords(std::string value) {
+  value.erase(std::remove_if(value.begin(), value.end(),
+                             [](char c) { return c == '[' || c == ']' || c == '(' || c == ')'; }),
+              value.end());
+  std::vector<std::string> words;
+  for (absl::string_view w : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    words.emplace_back(absl::StripAsciiWhitespace(w));
+  }
+  return words;
+}
+
+absl::StatusOr<EvalKwargs> ParseKwargs(const std::vector<std::string>& words) {
+  EvalKwargs k;
+  for (const std::string& word : words) {
+    const size_t eq = word.find('=');
+    if (eq == std::string::npos) {
+      return absl::InvalidArgumentError("--options " + word + ": expected KEY=VALUE");
+    }
+    const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
+    if (key == "jsonfile_prefix") {
+      k.jsonfile_prefix = value;
+    } else if (key == "classwise") {
+      if (value != "True" && value != "False" && value != "true" && value != "false") {
+        return absl::InvalidArgumentError("--options classwise=" + value + ": expected True or False");
+      }
+      k.classwise = value == "True" || value == "true";
+    } else if (key == "iou_thr" || key == "iou_thrs") {
+      for (const std::string& w : ListWords(value)) {
+        double v = 0;
+        if (!absl::SimpleAtod(w, &v)) {
+          return absl::InvalidArgumentError("--options " + word + ": '" + w + "' is not a number");
+        }
+        k.iou_thr.push_back(v);
+      }
+    } else if (key == "proposal_nums") {
+      k.proposal_nums.clear();
+      for (const std::string& w : ListWords(value)) {
+        int v = 0;
+        if (!absl::SimpleAtoi(w, &v) || v <= 0) {
+          return absl::InvalidArgumentError("--options " + word + ": '" + w +
+                                            "' is not a positive integer");
+        }
+        k.proposal_nums.push_back(v);
+      }
+    } else {
+      return absl::InvalidArgumentError(
+          "--options " + word +
+          ": unknown evaluation argument (allowed: jsonfile_prefix, classwise, iou_thr, "
+          "proposal_nums)");
+    }
+  }
+  return k;
+}
+
+template <typename DatasetConfig>
+absl::Status RunCoco(const DatasetConfig& dataset_cfg, const std::string& path,
+                     const evaluation::DetectionResults& results, const std::string& source,
+                     const EvalKwargs& kwargs, const std::vector<std::string>& metrics) {
+  MMDET_ASSIGN_OR_RETURN(datasets::DatasetOptions options,
+                         datasets::ResolveDatasetOptions(dataset_cfg, path));
+  MMDET_ASSIGN_OR_RETURN(const datasets::CocoFile coco, datasets::LoadCocoFile(options.ann_file));
+  MMDET_ASSIGN_OR_RETURN(const datasets::CocoLabelMap labels,
+                         datasets::MakeLabelMap(coco, options.classes));
+  const std::vector<int64_t> img_ids = evaluation::ImageIds(coco);
+  if (absl::GetFlag(FLAGS_format_only)) {
+    if (kwargs.jsonfile_prefix.empty()) {
+      return absl::InvalidArgumentError(
+          "--format-only needs --options jsonfile_prefix=PREFIX (where to write the files)");
+    }
+    // CocoDataset.results2json: boxes -> .bbox.json; masks -> .bbox.json + .segm.json;
+    // proposals -> .proposal.json.
+    std::vector<std::string> kinds;
+    if (results.kind == evaluation::DetectionResults::kProposals) {
+      kinds = {"proposal"};
+    } else if (results.kind == evaluation::DetectionResults::kMasks) {
+      kinds = {"bbox", "segm"};
+    } else {
+      kinds = {"bbox"};
+    }
+    for (const std::string& kind : kinds) {
+      MMDET_ASSIGN_OR_RETURN(std::string json, evaluation::ResultsToCocoJson(
+                                                   results, img_ids, labels.cat_ids, kind, source));
+      const std::string file = absl::StrCat(kwargs.jsonfile_prefix, ".", kind, ".json");
+      MMDET_RETURN_IF_ERROR(WriteFileAtomically(file, json + "\n"));
+      std::cerr << "wrote " << file << "\n";
+    }
+    return absl::OkStatus();
+  }
+  evaluation::CocoMetricOptions m;
+  m.metrics = metrics;
+  m.classwise = kwargs.classwise;
+  m.proposal_nums = kwargs.proposal_nums;
+  m.iou_thrs = kwargs.iou_thr;
+  m.threads = absl::GetFlag(FLAGS_threads);
+  MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput out,
+                         evaluation::EvaluateCoco(results, coco, img_ids, labels.cat_ids,
+                                                  labels.classes, m, source));
+  std::cerr << out.log;
+  std::cout << evaluation::MetricsToJson(out.values) << std::endl;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Run(const std::vector<std::string>& positional) {
+  std::vector<std::string> args = positional;
+  MMDET_ASSIGN_OR_RETURN(config::Config cfg, LoadToolConfig(&args));
+  if (args.empty()) return absl::InvalidArgumentError("expected RESULT.pkl after CONFIG");
+  const std::string result_file = args[0];
+  args.erase(args.begin());
+  MMDET_RETURN_IF_ERROR(NoExtraArgs(args));
+  const std::vector<std::string> metrics = absl::GetFlag(FLAGS_eval);
+  const bool format_only = absl::GetFlag(FLAGS_format_only);
+  if (metrics.empty() && !format_only) {
+    return absl::InvalidArgumentError(
+        "specify at least one operation: --eval METRIC ... or --format-only");
+  }
+  if (!metrics.empty() && format_only) {
+    return absl::InvalidArgumentError("--eval and --format-only cannot be both specified");
+  }
+  MMDET_ASSIGN_OR_RETURN(const EvalKwargs kwargs, ParseKwargs(EvalOptions()));
+  MMDET_ASSIGN_OR_RETURN(const evaluation::DetectionResults results,
+                         evaluation::LoadResultsPickle(result_file));
+  const config::Dataset& test = cfg.data().test();
+  if (test.has_coco_dataset()) {
+    return RunCoco(test.coco_dataset(), "data.test.coco_dataset", results, result_file, kwargs,
+                   metrics);
+  }
+  if (test.has_cityscapes_dataset()) {
+    for (const std::string& m : metrics) {
+      if (m == "cityscapes") {
+        return absl::UnimplementedError(
+            "metric 'cityscapes' (cityscapesscripts' instance AP) is not implemented yet; "
+            "bbox and segm (COCO-style) are");
+      }
+    }
+    return RunCoco(test.cityscapes_dataset(), "data.test.cityscapes_dataset", results,
+                   result_file, kwargs, metrics);
+  }
+  if (test.has_voc_dataset()) {
+    if (format_only) {
+      return absl::InvalidArgumentError("VOCDataset has no --format-only output (as MMDetection)");
+    }
+    config::Dataset voc = test;
+    voc.mutable_voc_dataset()->set_test_mode(true);
+    MMDET_ASSIGN_OR_RETURN(auto dataset, datasets::BuildDataset(voc, "data.test"));
+    std::vector<datasets::AnnInfo> annotations;
+    for (size_t i = 0; i < dataset->size(); ++i) {
+      MMDET_ASSIGN_OR_RETURN(datasets::AnnInfo a, dataset->ann_info(i));
+      annotations.push_back(std::move(a));
+    }
+    evaluation::VocMetricOptions m;
+    m.metrics = metrics;
+    if (!kwargs.iou_thr.empty()) {
+      m.iou_thr = kwargs.iou_thr[0];
+      m.recall_iou_thrs = kwargs.iou_thr;
+    }
+    m.proposal_nums = kwargs.proposal_nums;
+    // VOCDataset: year 2007 (11-point AP) when its img_prefix names VOC2007.
+    m.voc07 = absl::StrContains(test.voc_dataset().img_prefix(), "VOC2007");
+    MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput out,
+                           evaluation::EvaluateVoc(results, annotations, dataset->classes(), m,
+                                                   result_file));
+    std::cerr << out.log;
+    std::cout << evaluation::MetricsToJson(out.values) << std::endl;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      "data.test: only coco_dataset, cityscapes_dataset and voc_dataset have metrics");
+}
+
+}  // namespace mmdet::tools
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = mmdet::tools::InitTool(
+      {.usage = "eval_metric CONFIG RESULT.pkl [--eval METRIC ...] [--format-only] "
+                "[--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...]",
+       .takes_config = true,
+       .eval_options = true,
+       .list_flags = {"eval"}},
+      argc, argv);
+  return mmdet::tools::RunTool(&mmdet::tools::Run, args);
+}
