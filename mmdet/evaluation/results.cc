@@ -133,6 +133,49 @@ absl::StatusOr<DetectionResults> LoadResultsPickle(const std::string& path) {
   return ResultsFromValue(value, path);
 }
 
+pth::Value ResultsToValue(const DetectionResults& results) {
+  std::vector<pth::Value> images;
+  for (size_t i = 0; i < results.bboxes.size(); ++i) {
+    if (results.kind == DetectionResults::kProposals) {
+      images.push_back(pth::Value::Tensor(results.bboxes[i].at(0)));
+      continue;
+    }
+    std::vector<pth::Value> per_class;
+    for (const at::Tensor& t : results.bboxes[i]) per_class.push_back(pth::Value::Tensor(t));
+    if (results.kind == DetectionResults::kBoxes) {
+      images.push_back(pth::Value::List(std::move(per_class)));
+      continue;
+    }
+    std::vector<pth::Value> segms;
+    for (const auto& rles : results.segms[i]) {
+      std::vector<pth::Value> masks;
+      for (const ops::Rle& rle : rles) {
+        masks.push_back(pth::Value::Dict(
+            {{pth::Value::String("size"),
+              pth::Value::List({pth::Value::Int(rle.h), pth::Value::Int(rle.w)})},
+             {pth::Value::String("counts"), pth::Value::Bytes(ops::ToString(rle))}}));
+      }
+      segms.push_back(pth::Value::List(std::move(masks)));
+    }
+    pth::Value seg = pth::Value::List(std::move(segms));
+    if (!results.mask_scores.empty()) {
+      std::vector<pth::Value> scores;
+      for (const auto& row : results.mask_scores[i]) {
+        std::vector<pth::Value> values;
+        for (double v : row) values.push_back(pth::Value::Float(v));
+        scores.push_back(pth::Value::List(std::move(values)));
+      }
+      seg = pth::Value::Tuple({std::move(seg), pth::Value::List(std::move(scores))});
+    }
+    images.push_back(pth::Value::Tuple({pth::Value::List(std::move(per_class)), std::move(seg)}));
+  }
+  return pth::Value::List(std::move(images));
+}
+
+absl::Status SaveResultsPickle(const std::string& path, const DetectionResults& results) {
+  return pth::SavePickle(path, ResultsToValue(results));
+}
+
 absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,
                                               const std::vector<int64_t>& img_ids,
                                               const std::vector<int64_t>& cat_ids,

@@ -35,6 +35,15 @@ absl::StatusOr<DetectionResults> ResultsFromValue(const pth::Value& value,
                                                   const std::string& source);
 absl::StatusOr<DetectionResults> LoadResultsPickle(const std::string& path);
 
+// The results as MMDetection's test.py --out pickles them: a list over images of per-class
+// float32 arrays, (bbox_results, segm_results) tuples with RLE dicts {'size': [h, w],
+// 'counts': bytes} for masks (and ((segms, mask scores)) when mask scores are given), one
+// array per image for proposals.
+pth::Value ResultsToValue(const DetectionResults& results);
+// ResultsToValue as a protocol 2 pickle with numpy arrays (Python's pickle.load reads it with
+// numpy and no torch), written atomically.
+absl::Status SaveResultsPickle(const std::string& path, const DetectionResults& results);
+
 // CocoDataset._det2json / _segm2json / _proposal2json as JSON text: image i is img_ids[i],
 // label l is cat_ids[l]; boxes xyxy2xywh (x, y, x2 - x, y2 - y in double from the float32
 // values), scores float(score), segm counts as str. `which` is "bbox", "segm" or "proposal".

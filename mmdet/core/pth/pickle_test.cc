@@ -3,6 +3,8 @@
 // corrupt input.
 #include <string>
 
+#include <ATen/ATen.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mmdet/core/file_io.h"
@@ -66,6 +68,29 @@ TEST(PickleTest, ArrayDtypesAndFortranOrder) {
   const at::Tensor s = v->Find("scalar_array")->tensor();
   EXPECT_EQ(s.dim(), 0);
   EXPECT_EQ(s.item<float>(), 3.5f);
+}
+
+TEST(PickleTest, NumpyPicklesRoundTrip) {
+  const at::Tensor boxes = at::tensor({10.5f, 20.25f, 30.f, 40.f, 0.9f}).reshape({1, 5});
+  const Value results = Value::List(
+      {Value::List({Value::Tensor(boxes), Value::Tensor(at::zeros({0, 5}))}),
+       Value::Tuple({Value::Tensor(at::arange(6, at::kLong).reshape({2, 3})),
+                     Value::Tensor(at::tensor({1, 0}, at::kByte).to(at::kBool)),
+                     Value::Tensor(at::tensor({1, 255}, at::kByte)),
+                     Value::Dict({{Value::String("counts"), Value::Bytes(std::string("\x00\xffab", 4))}})})});
+  auto bytes = SerializePickle(results);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->substr(0, 2), "\x80\x02");  // protocol 2, as mmcv.dump
+  auto back = ParsePickle(*bytes, "round.pkl");
+  ASSERT_TRUE(back.ok()) << back.status();
+  const Value& first = back->items()[0];
+  EXPECT_TRUE(at::equal(first.items()[0].tensor(), boxes));
+  EXPECT_EQ(first.items()[1].tensor().sizes(), (std::vector<int64_t>{0, 5}));
+  const Value& second = back->items()[1];
+  EXPECT_TRUE(at::equal(second.items()[0].tensor(), at::arange(6, at::kLong).reshape({2, 3})));
+  EXPECT_EQ(second.items()[1].tensor().scalar_type(), at::kBool);
+  EXPECT_EQ(second.items()[2].tensor()[1].item<int64_t>(), 255);
+  EXPECT_EQ(second.items()[3].Find("counts")->as_string(), std::string("\x00\xffab", 4));
 }
 
 TEST(PickleTest, CorruptPicklesAreDataLossNotCrashes) {

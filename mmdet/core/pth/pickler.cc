@@ -32,7 +32,9 @@ absl::Status Prepend(const absl::Status& status, absl::string_view element) {
 
 class Pickler {
  public:
-  explicit Pickler(std::vector<SavedStorage>* storages) : storages_(storages) {}
+  // With `numpy_arrays`, tensors are written as numpy arrays (no torch needed to load).
+  explicit Pickler(std::vector<SavedStorage>* storages, bool numpy_arrays = false)
+      : storages_(storages), numpy_arrays_(numpy_arrays) {}
 
   std::string& out() { return out_; }
 
@@ -134,11 +136,13 @@ class Pickler {
  private:
   absl::Status WriteBytes(const std::string& bytes);
   absl::Status WriteTensor(const at::Tensor& tensor);
+  absl::Status WriteNumpyArray(const at::Tensor& tensor);
   absl::Status WriteItems(const Value& value, int depth);
   absl::Status WriteDict(const Value& value, int depth);
 
   std::string out_;
   std::vector<SavedStorage>* storages_;
+  bool numpy_arrays_ = false;
   std::unordered_map<std::string, uint32_t> memo_;
   // (storage, dtype) -> index in storages_
   std::map<std::pair<const c10::StorageImpl*, int>, size_t> storage_index_;
@@ -164,8 +168,64 @@ absl::Status Pickler::WriteBytes(const std::string& bytes) {
   return absl::OkStatus();
 }
 
+absl::Status Pickler::WriteNumpyArray(const at::Tensor& input) {
+  // numpy's ndarray.__reduce__: _reconstruct(ndarray, (0,), b'b'), then BUILD with
+  // (1, shape, dtype, False, data); dtype is numpy.dtype(code, False, True) with BUILD
+  // (3, byte order, None, None, None, -1, -1, 0).
+  const char* code = nullptr;
+  switch (input.scalar_type()) {
+    case at::kFloat: code = "f4"; break;
+    case at::kDouble: code = "f8"; break;
+    case at::kHalf: code = "f2"; break;
+    case at::kLong: code = "i8"; break;
+    case at::kInt: code = "i4"; break;
+    case at::kShort: code = "i2"; break;
+    case at::kChar: code = "i1"; break;
+    case at::kByte: code = "u1"; break;
+    case at::kBool: code = "b1"; break;
+    default:
+      return ElementError(absl::StrCat("cannot save a tensor of dtype ",
+                                       c10::toString(input.scalar_type()), " as a numpy array"));
+  }
+  const at::Tensor t = input.cpu().contiguous();
+  Global("numpy.core.multiarray", "_reconstruct");
+  Global("numpy", "ndarray");
+  IntTuple(std::vector<int64_t>{0});
+  MMDET_RETURN_IF_ERROR(WriteBytes("b"));
+  Op('\x87');  // TUPLE3
+  Op('R');
+  Op('(');
+  Int(1);
+  IntTuple(t.sizes());
+  Global("numpy", "dtype");
+  MMDET_RETURN_IF_ERROR(Str(code));
+  Bool(false);
+  Bool(true);
+  Op('\x87');
+  Op('R');
+  Op('(');
+  Int(3);
+  const bool one_byte = c10::elementSize(t.scalar_type()) == 1;
+  MMDET_RETURN_IF_ERROR(Str(one_byte ? "|" : "<"));
+  Op('N');
+  Op('N');
+  Op('N');
+  Int(-1);
+  Int(-1);
+  Int(0);
+  Op('t');
+  Op('b');  // BUILD the dtype
+  Bool(false);
+  MMDET_RETURN_IF_ERROR(
+      WriteBytes(std::string(static_cast<const char*>(t.data_ptr()), t.nbytes())));
+  Op('t');
+  Op('b');  // BUILD the array
+  return absl::OkStatus();
+}
+
 absl::Status Pickler::WriteTensor(const at::Tensor& input) {
   if (!input.defined()) return ElementError("cannot save an undefined tensor");
+  if (numpy_arrays_) return WriteNumpyArray(input);
   at::Tensor tensor = input;
   try {
     if (tensor.layout() != at::kStrided) {
@@ -364,8 +424,9 @@ const char* StorageClassName(at::ScalarType dtype) {
   }
 }
 
-absl::StatusOr<std::string> PickleValue(const Value& value, std::vector<SavedStorage>* storages) {
-  Pickler pickler(storages);
+absl::StatusOr<std::string> PickleValue(const Value& value, std::vector<SavedStorage>* storages,
+                                        bool numpy_arrays) {
+  Pickler pickler(storages, numpy_arrays);
   pickler.Op('\x80');  // PROTO 2
   pickler.Le(2, 1);
   absl::Status status = pickler.Write(value, 0);

@@ -36,7 +36,10 @@ struct SavedStorage {
 
 // The data.pkl bytes for `value`; appends the storages its tensors use to `storages`.
 // InvalidArgument naming the element ("value['a'][2]: ...") for what cannot be saved.
-absl::StatusOr<std::string> PickleValue(const Value& value, std::vector<SavedStorage>* storages);
+// With `numpy_arrays`, tensors are written as numpy arrays instead (a plain pickle that
+// pickle.load reads with numpy and no torch; `storages` stays empty).
+absl::StatusOr<std::string> PickleValue(const Value& value, std::vector<SavedStorage>* storages,
+                                        bool numpy_arrays = false);
 
 // The legacy storage class torch.save names for `dtype` ("FloatStorage"), or nullptr.
 const char* StorageClassName(at::ScalarType dtype);

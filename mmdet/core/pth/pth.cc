@@ -725,6 +725,20 @@ absl::StatusOr<Value> LoadPickle(const std::string& path) {
   return ParsePickle(bytes, path);
 }
 
+absl::StatusOr<std::string> SerializePickle(const Value& value) {
+  std::vector<internal::SavedStorage> unused;
+  try {
+    return internal::PickleValue(value, &unused, /*numpy_arrays=*/true);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(FirstLine(e.what_without_backtrace()));
+  }
+}
+
+absl::Status SavePickle(const std::string& path, const Value& value) {
+  MMDET_ASSIGN_OR_RETURN(std::string bytes, SerializePickle(value));
+  return WriteFileAtomically(path, bytes);
+}
+
 absl::StatusOr<Value> LoadPth(const std::string& path) {
   MMDET_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ParsePth(bytes, path);

@@ -204,6 +204,12 @@ absl::StatusOr<Value> LoadPth(const std::string& path);
 absl::StatusOr<Value> ParsePickle(absl::string_view bytes, absl::string_view source);
 absl::StatusOr<Value> LoadPickle(const std::string& path);
 
+// A plain pickle (protocol 2, as mmcv.dump writes results.pkl) of `value` with its tensors as
+// numpy arrays: Python's pickle.load reads it with numpy installed and no torch.
+absl::StatusOr<std::string> SerializePickle(const Value& value);
+// SerializePickle + WriteFileAtomically.
+absl::Status SavePickle(const std::string& path, const Value& value);
+
 // The bytes of a zip-format torch.save file holding `value`. InvalidArgument, naming the
 // element, for what cannot be saved: an undefined tensor, a dtype without a legacy storage
 // class (complex, quantized, uint16...), a non-strided (sparse, mkldnn) tensor, nesting deeper
