@@ -65,17 +65,8 @@ absl::StatusOr<std::vector<double>> ProposalFast(const std::string& text,
                                                  const std::vector<int>& proposal_nums) {
   MMDET_ASSIGN_OR_RETURN(auto dts, evaluation::ParseCocoResults(text, source, coco,
                                                                 CocoEvalParams::kBbox));
-  std::vector<std::vector<evaluation::FloatBox>> gts(coco.images.size());
+  const auto gts = evaluation::FastRecallGroundTruth(coco, evaluation::ImageIds(coco));
   std::vector<std::vector<evaluation::Proposal>> proposals(coco.images.size());
-  for (size_t i = 0; i < coco.images.size(); ++i) {
-    for (size_t a : coco.image_annotations[i]) {
-      const datasets::CocoAnnotation& ann = coco.annotations[a];
-      if (ann.ignore || ann.iscrowd) continue;
-      const auto& b = ann.bbox;
-      gts[i].push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
-                        static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
-    }
-  }
   for (const evaluation::CocoObject& d : dts) {
     const auto& b = d.bbox;
     proposals[coco.image_index.at(d.image_id)].push_back(
@@ -93,27 +84,10 @@ absl::StatusOr<std::vector<double>> ProposalFast(const std::string& text,
 std::vector<double> ProposalFastFromPickle(const evaluation::DetectionResults& results,
                                            const datasets::CocoFile& coco,
                                            const std::vector<int>& proposal_nums) {
-  std::vector<std::vector<evaluation::FloatBox>> gts(coco.images.size());
-  for (size_t i = 0; i < coco.images.size(); ++i) {
-    for (size_t a : coco.image_annotations[i]) {
-      const datasets::CocoAnnotation& ann = coco.annotations[a];
-      if (ann.ignore || ann.iscrowd) continue;
-      const auto& b = ann.bbox;
-      gts[i].push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
-                        static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
-    }
-  }
-  std::vector<std::vector<evaluation::Proposal>> proposals(results.bboxes.size());
-  for (size_t i = 0; i < results.bboxes.size(); ++i) {
-    for (const at::Tensor& t : results.bboxes[i]) {
-      const float* p = t.data_ptr<float>();
-      for (int64_t k = 0; k < t.size(0); ++k) {
-        proposals[i].push_back({{p[k * 5], p[k * 5 + 1], p[k * 5 + 2], p[k * 5 + 3]}, p[k * 5 + 4]});
-      }
-    }
-  }
   return evaluation::AverageRecalls(evaluation::EvalRecalls(
-      gts, proposals, proposal_nums, evaluation::Arange(0.5, 0.96, 0.05)));
+      evaluation::FastRecallGroundTruth(coco, evaluation::ImageIds(coco)),
+      evaluation::ResultsAsProposals(results), proposal_nums,
+      evaluation::Arange(0.5, 0.96, 0.05)));
 }
 
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
@@ -220,14 +194,7 @@ absl::Status Run(const std::vector<std::string>& args) {
     std::cout << "Evaluating " << type << "\n";
     for (const std::string& line : lines) std::cout << line << "\n";
     if (absl::GetFlag(FLAGS_classwise) && type != "proposal") {
-      std::vector<std::string> names;
-      for (int64_t id : eval.params().cat_ids) {
-        std::string name = absl::StrCat(id);
-        for (const auto& c : coco.categories) {
-          if (c.id == id) name = c.name;
-        }
-        names.push_back(name);
-      }
+      const auto names = evaluation::CategoryNames(coco, eval.params().cat_ids);
       std::cout << evaluation::ClasswiseTable(eval, names) << "\n";
     }
     std::vector<std::string> values;

@@ -30,8 +30,31 @@ std::string JsonNumber(double v) {
   return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
 }
 
-// Each image's boxes of every class as proposals (float32 values).
-std::vector<std::vector<Proposal>> AsProposals(const DetectionResults& results) {
+
+
+}  // namespace
+
+std::vector<std::vector<FloatBox>> FastRecallGroundTruth(const datasets::CocoFile& coco,
+                                                         const std::vector<int64_t>& img_ids) {
+  std::vector<std::vector<FloatBox>> gts;
+  for (int64_t id : img_ids) {
+    std::vector<FloatBox> boxes;
+    auto it = coco.image_index.find(id);
+    if (it != coco.image_index.end()) {
+      for (size_t a : coco.image_annotations[it->second]) {
+        const datasets::CocoAnnotation& ann = coco.annotations[a];
+        if (ann.ignore || ann.iscrowd) continue;
+        const auto& b = ann.bbox;
+        boxes.push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
+                         static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
+      }
+    }
+    gts.push_back(std::move(boxes));
+  }
+  return gts;
+}
+
+std::vector<std::vector<Proposal>> ResultsAsProposals(const DetectionResults& results) {
   std::vector<std::vector<Proposal>> proposals(results.bboxes.size());
   for (size_t i = 0; i < results.bboxes.size(); ++i) {
     for (const at::Tensor& t : results.bboxes[i]) {
@@ -44,8 +67,18 @@ std::vector<std::vector<Proposal>> AsProposals(const DetectionResults& results) 
   return proposals;
 }
 
-
-}  // namespace
+std::vector<std::string> CategoryNames(const datasets::CocoFile& coco,
+                                       const std::vector<int64_t>& cat_ids) {
+  std::vector<std::string> names;
+  for (int64_t id : cat_ids) {
+    std::string name = absl::StrCat(id);
+    for (const auto& c : coco.categories) {
+      if (c.id == id) name = c.name;
+    }
+    names.push_back(name);
+  }
+  return names;
+}
 
 std::string ClasswiseTable(const CocoEval& eval, const std::vector<std::string>& names) {
   const CocoEvalParams& p = eval.params();
@@ -100,26 +133,11 @@ absl::StatusOr<EvalOutput> EvaluateCoco(const DetectionResults& results,
   for (const std::string& metric : options.metrics) {
     absl::StrAppend(&out.log, "Evaluating ", metric, "...\n");
     if (metric == "proposal_fast") {
-      // fast_eval_recall: the gts without crowd / ignore boxes, image by image.
-      std::vector<std::vector<FloatBox>> gts;
-      for (int64_t id : img_ids) {
-        std::vector<FloatBox> boxes;
-        auto it = coco.image_index.find(id);
-        if (it != coco.image_index.end()) {
-          for (size_t a : coco.image_annotations[it->second]) {
-            const datasets::CocoAnnotation& ann = coco.annotations[a];
-            if (ann.ignore || ann.iscrowd) continue;
-            const auto& b = ann.bbox;
-            boxes.push_back({static_cast<float>(b[0]), static_cast<float>(b[1]),
-                             static_cast<float>(b[0] + b[2]), static_cast<float>(b[1] + b[3])});
-          }
-        }
-        gts.push_back(std::move(boxes));
-      }
+      const auto gts = FastRecallGroundTruth(coco, img_ids);
       const std::vector<double> thrs =
           options.iou_thrs.empty() ? Arange(0.5, 0.96, 0.05) : options.iou_thrs;
       const std::vector<double> ar = AverageRecalls(
-          EvalRecalls(gts, AsProposals(results), options.proposal_nums, thrs));
+          EvalRecalls(gts, ResultsAsProposals(results), options.proposal_nums, thrs));
       for (size_t i = 0; i < ar.size(); ++i) {
         out.values.push_back({absl::StrCat("AR@", options.proposal_nums[i]), ar[i], ""});
         absl::StrAppend(&out.log, "\nAR@", options.proposal_nums[i], "\t", absl::StrFormat("%.4f", ar[i]));
@@ -161,14 +179,7 @@ absl::StatusOr<EvalOutput> EvaluateCoco(const DetectionResults& results,
     }
     if (options.classwise) {
       // Names in the sorted category order COCOeval uses.
-      std::vector<std::string> names;
-      for (int64_t id : eval.params().cat_ids) {
-        std::string name = absl::StrCat(id);
-        for (const auto& c : coco.categories) {
-          if (c.id == id) name = c.name;
-        }
-        names.push_back(name);
-      }
+      const std::vector<std::string> names = CategoryNames(coco, eval.params().cat_ids);
       absl::StrAppend(&out.log, "\n", ClasswiseTable(eval, names), "\n");
     }
     const char* items[] = {"mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"};
@@ -227,7 +238,7 @@ absl::StatusOr<EvalOutput> EvaluateVoc(const DetectionResults& results,
     } else if (metric == "recall") {
       std::vector<std::vector<FloatBox>> gts;
       for (const datasets::AnnInfo& a : annotations) gts.push_back(a.bboxes);
-      const auto recalls = EvalRecalls(gts, AsProposals(results), options.proposal_nums,
+      const auto recalls = EvalRecalls(gts, ResultsAsProposals(results), options.proposal_nums,
                                        options.recall_iou_thrs);
       for (size_t i = 0; i < options.proposal_nums.size(); ++i) {
         for (size_t j = 0; j < options.recall_iou_thrs.size(); ++j) {

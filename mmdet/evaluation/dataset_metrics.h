@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/datasets/ann_info.h"
 #include "mmdet/datasets/coco_api.h"
+#include "mmdet/evaluation/recall.h"
 #include "mmdet/evaluation/results.h"
 
 namespace mmdet::evaluation {
@@ -41,6 +42,16 @@ struct EvalOutput {
 std::string MetricsToJson(const std::vector<MetricValue>& values);
 
 class CocoEval;
+
+// fast_eval_recall's ground truth: per image of img_ids, its boxes without crowd / ignore
+// ones as float32 (x, y, x + w, y + h).
+std::vector<std::vector<FloatBox>> FastRecallGroundTruth(const datasets::CocoFile& coco,
+                                                         const std::vector<int64_t>& img_ids);
+// Each image's boxes of every class (or its proposals) as proposals, float32 values kept.
+std::vector<std::vector<Proposal>> ResultsAsProposals(const DetectionResults& results);
+// The names of `cat_ids` in the annotation file (the id itself when it has none).
+std::vector<std::string> CategoryNames(const datasets::CocoFile& coco,
+                                       const std::vector<int64_t>& cat_ids);
 
 // MMDetection v2.0's classwise table: per category (`names` in COCOeval's sorted category
 // order) precision[:, :, k, 0, -1]'s mean over values > -1 ("nan" when none), 3 per row.

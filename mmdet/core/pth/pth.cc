@@ -691,11 +691,14 @@ absl::StatusOr<Value> ParseLegacy(absl::string_view bytes, absl::string_view sou
 
 }  // namespace
 
-absl::StatusOr<Value> ParsePth(absl::string_view bytes, absl::string_view source) {
+namespace {
+
+// Runs a parser, turning exceptions into DataLoss / ResourceExhausted naming `source`.
+template <typename Fn>
+absl::StatusOr<Value> ParseGuarded(absl::string_view bytes, absl::string_view source, Fn parse) {
   if (bytes.empty()) return absl::DataLossError(absl::StrCat(source, ": empty file"));
   try {
-    if (absl::StartsWith(bytes, kZipMagic)) return ParseZip(bytes, source);
-    return ParseLegacy(bytes, source);
+    return parse();
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(source, ": ", FirstLine(e.what_without_backtrace())));
   } catch (const std::bad_alloc&) {
@@ -705,19 +708,21 @@ absl::StatusOr<Value> ParsePth(absl::string_view bytes, absl::string_view source
   }
 }
 
+}  // namespace
+
+absl::StatusOr<Value> ParsePth(absl::string_view bytes, absl::string_view source) {
+  return ParseGuarded(bytes, source, [&]() -> absl::StatusOr<Value> {
+    if (absl::StartsWith(bytes, kZipMagic)) return ParseZip(bytes, source);
+    return ParseLegacy(bytes, source);
+  });
+}
+
 absl::StatusOr<Value> ParsePickle(absl::string_view bytes, absl::string_view source) {
-  if (bytes.empty()) return absl::DataLossError(absl::StrCat(source, ": empty file"));
-  try {
+  return ParseGuarded(bytes, source, [&]() -> absl::StatusOr<Value> {
     internal::Unpickler unpickler(bytes, 0, std::string(source), nullptr);
     MMDET_ASSIGN_OR_RETURN(const internal::Obj* obj, unpickler.Load());
     return unpickler.ToValue(obj);
-  } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(source, ": ", FirstLine(e.what_without_backtrace())));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat(source, ": out of memory while parsing"));
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat(source, ": ", e.what()));
-  }
+  });
 }
 
 absl::StatusOr<Value> LoadPickle(const std::string& path) {
