@@ -31,6 +31,7 @@
 #include "mmdet/evaluation/results.h"
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
+#include "tools/voc_annotations.h"
 
 ABSL_FLAG(std::vector<std::string>, eval, {},
           "Metrics: bbox, segm, proposal, proposal_fast (COCO-style datasets), mAP, recall (VOC).");
@@ -193,14 +194,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
     if (format_only) {
       return absl::InvalidArgumentError("VOCDataset has no --format-only output (as MMDetection)");
     }
-    config::Dataset voc = test;
-    voc.mutable_voc_dataset()->set_test_mode(true);
-    MMDET_ASSIGN_OR_RETURN(auto dataset, datasets::BuildDataset(voc, "data.test"));
-    std::vector<datasets::AnnInfo> annotations;
-    for (size_t i = 0; i < dataset->size(); ++i) {
-      MMDET_ASSIGN_OR_RETURN(datasets::AnnInfo a, dataset->ann_info(i));
-      annotations.push_back(std::move(a));
-    }
+    MMDET_ASSIGN_OR_RETURN(const VocTestSet voc, LoadVocTestSet(cfg));
     evaluation::VocMetricOptions m;
     m.metrics = metrics;
     if (!kwargs.iou_thr.empty()) {
@@ -208,10 +202,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
       m.recall_iou_thrs = kwargs.iou_thr;
     }
     m.proposal_nums = kwargs.proposal_nums;
-    // VOCDataset: year 2007 (11-point AP) when its img_prefix names VOC2007.
-    m.voc07 = absl::StrContains(test.voc_dataset().img_prefix(), "VOC2007");
+    m.voc07 = voc.voc07;
     MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput out,
-                           evaluation::EvaluateVoc(results, annotations, dataset->classes(), m,
+                           evaluation::EvaluateVoc(results, voc.annotations, voc.classes, m,
                                                    result_file));
     std::cerr << out.log;
     std::cout << evaluation::MetricsToJson(out.values) << std::endl;
