@@ -84,6 +84,23 @@ TEST(CocoEvalCliTest, ReadsMmdetectionResultsPkl) {
   EXPECT_THAT(bad.err, HasSubstr("[0] has 3 classes but the annotation file has 2 categories"));
 }
 
+// Our results.json (the same content as the pkl) from stdin, as `test --out -` pipes it.
+TEST(CocoEvalCliTest, ReadsOurResultsJsonFromStdin) {
+  const std::string gt = WriteTempFile("gt_json.json", R"({
+    "images": [{"id": 5, "file_name": "a", "width": 200, "height": 200},
+               {"id": 9, "file_name": "b", "width": 200, "height": 200}],
+    "categories": [{"id": 1, "name": "x"}, {"id": 3, "name": "y"}],
+    "annotations": [{"id": 1, "image_id": 9, "category_id": 3, "bbox": [100, 100, 50, 99],
+                     "area": 4950, "iscrowd": 0}]})");
+  const std::string res = WriteTempFile("ours.json", R"({"type": "bbox", "results": [
+    [[[0, 0, 5, 5, 0.125]], []],
+    [[], [[100, 100, 150, 199, 0.75]]]]})");
+  auto r = RunCli("/bin/sh", {"-c", std::string(kTool) + " - --ann " + gt + " < " + res});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" Average Precision  (AP) @[ IoU=0.50      | area=   all | "
+                               "maxDets=100 ] = 1.000"));
+}
+
 TEST(CocoEvalCliTest, ReadsResultsFromStdin) {
   const std::string gt = WriteTempFile("gt2.json", kGt);
   const std::string res = WriteTempFile("res2.json", kResults);

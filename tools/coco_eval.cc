@@ -5,9 +5,10 @@
 //
 // RESULT_FILE is a COCO results JSON (the PREFIX.bbox.json / PREFIX.segm.json files
 // MMDetection's --format-only writes, or any evaluation-server file), or a results.pkl as
-// MMDetection's tools/test.py --out writes it (turned into that JSON first, as its evaluate
-// does: image i is the annotation file's i-th image, label l its l-th category); `-` reads
-// JSON from stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
+// MMDetection's tools/test.py --out writes it, or our results.json (mmdet/evaluation/
+// results.h); these are turned into that COCO JSON first, as MMDetection's evaluate does:
+// image i is the annotation file's i-th image, label l its l-th category. `-` reads JSON
+// from stdin, so `test CFG CKPT --out - | coco_eval - --ann ANN.json` composes. stdout gets, per
 // type, pycocotools' 12 summary lines (and with --classwise MMDetection's per-category AP
 // table); --out writes {"bbox": [12 stats], ...} at full precision. `proposal` evaluates the
 // boxes class-agnostically at --max_dets (pycocotools with useCats = 0), as MMDetection does;
@@ -119,7 +120,7 @@ absl::Status Run(const std::vector<std::string>& args) {
     }
   }
   const std::string source = args[0] == "-" ? "<stdin>" : args[0];
-  const bool pickle = absl::EndsWith(args[0], ".pkl") || absl::EndsWith(args[0], ".pickle");
+  bool pickle = absl::EndsWith(args[0], ".pkl") || absl::EndsWith(args[0], ".pickle");
   const absl::Time start = absl::Now();
   std::string text;
   evaluation::DetectionResults pkl;
@@ -127,6 +128,12 @@ absl::Status Run(const std::vector<std::string>& args) {
     MMDET_ASSIGN_OR_RETURN(pkl, evaluation::LoadResultsPickle(args[0]));
   } else {
     MMDET_ASSIGN_OR_RETURN(text, ReadInput(args[0]));
+    // Our results.json (an object; COCO results files are lists): the same route as a pkl.
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] == '{') {
+      MMDET_ASSIGN_OR_RETURN(pkl, evaluation::ParseResultsJson(text, source));
+      pickle = true;
+    }
   }
   MMDET_ASSIGN_OR_RETURN(const datasets::CocoFile coco, datasets::LoadCocoFile(ann));
   LOG(INFO) << "loaded " << ann << " (" << coco.images.size() << " images, "

@@ -6,7 +6,9 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "mmdet/core/json_reader.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/datasets/coco_api.h"
 
 namespace mmdet::evaluation {
 namespace {
@@ -174,6 +176,212 @@ pth::Value ResultsToValue(const DetectionResults& results) {
 
 absl::Status SaveResultsPickle(const std::string& path, const DetectionResults& results) {
   return pth::SavePickle(path, ResultsToValue(results));
+}
+
+namespace {
+
+// The shortest text that reads back as the same float32.
+std::string NumF(float v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
+}
+
+std::string BoxesJson(const at::Tensor& t) {
+  std::string out = "[";
+  const float* p = t.data_ptr<float>();
+  for (int64_t k = 0; k < t.size(0); ++k) {
+    absl::StrAppend(&out, k ? ", " : "", "[");
+    for (int j = 0; j < 5; ++j) absl::StrAppend(&out, j ? ", " : "", NumF(p[k * 5 + j]));
+    absl::StrAppend(&out, "]");
+  }
+  return out + "]";
+}
+
+std::string Escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+absl::StatusOr<at::Tensor> BoxesFromJson(const JsonReader& r, simdjson::dom::element e,
+                                         const std::string& where) {
+  simdjson::dom::array rows;
+  MMDET_RETURN_IF_ERROR(r.Array(e, where, &rows));
+  at::Tensor t = at::zeros({static_cast<int64_t>(rows.size()), 5}, at::kFloat);
+  float* p = t.data_ptr<float>();
+  int64_t k = 0;
+  for (simdjson::dom::element row : rows) {
+    simdjson::dom::array values;
+    const std::string at = absl::StrCat(where, "[", k, "]");
+    MMDET_RETURN_IF_ERROR(r.Array(row, at, &values));
+    if (values.size() != 5) return r.Error(at, "expected [x1, y1, x2, y2, score]");
+    int j = 0;
+    for (simdjson::dom::element v : values) {
+      double d = 0;
+      MMDET_RETURN_IF_ERROR(r.Number(v, at, &d));
+      p[k * 5 + j++] = static_cast<float>(d);
+    }
+    ++k;
+  }
+  return t;
+}
+
+}  // namespace
+
+std::string ResultsToJson(const DetectionResults& results) {
+  const char* type = results.kind == DetectionResults::kProposals ? "proposal"
+                     : results.kind == DetectionResults::kMasks    ? "segm"
+                                                                   : "bbox";
+  std::string out = absl::StrCat("{\"type\": \"", type, "\", \"results\": [");
+  for (size_t i = 0; i < results.bboxes.size(); ++i) {
+    if (i) absl::StrAppend(&out, ",\n");
+    if (results.kind == DetectionResults::kProposals) {
+      absl::StrAppend(&out, BoxesJson(results.bboxes[i].at(0)));
+      continue;
+    }
+    std::string boxes = "[";
+    for (size_t c = 0; c < results.bboxes[i].size(); ++c) {
+      absl::StrAppend(&boxes, c ? ", " : "", BoxesJson(results.bboxes[i][c]));
+    }
+    boxes += "]";
+    if (results.kind == DetectionResults::kBoxes) {
+      absl::StrAppend(&out, boxes);
+      continue;
+    }
+    std::string segms = "[";
+    for (size_t c = 0; c < results.segms[i].size(); ++c) {
+      absl::StrAppend(&segms, c ? ", " : "", "[");
+      for (size_t k = 0; k < results.segms[i][c].size(); ++k) {
+        const ops::Rle& rle = results.segms[i][c][k];
+        absl::StrAppend(&segms, k ? ", " : "", "{\"size\": [", rle.h, ", ", rle.w,
+                        "], \"counts\": \"", Escaped(ops::ToString(rle)), "\"}");
+      }
+      absl::StrAppend(&segms, "]");
+    }
+    segms += "]";
+    absl::StrAppend(&out, "{\"bbox\": ", boxes, ", \"segm\": ", segms);
+    if (!results.mask_scores.empty()) {
+      std::string scores = "[";
+      for (size_t c = 0; c < results.mask_scores[i].size(); ++c) {
+        absl::StrAppend(&scores, c ? ", " : "", "[");
+        for (size_t k = 0; k < results.mask_scores[i][c].size(); ++k) {
+          absl::StrAppend(&scores, k ? ", " : "", Num(results.mask_scores[i][c][k]));
+        }
+        absl::StrAppend(&scores, "]");
+      }
+      absl::StrAppend(&out, ", \"mask_scores\": ", scores, "]");
+    }
+    absl::StrAppend(&out, "}");
+  }
+  return out + "]}\n";
+}
+
+absl::StatusOr<DetectionResults> ParseResultsJson(absl::string_view json,
+                                                  const std::string& source) {
+  JsonDocument doc;
+  MMDET_RETURN_IF_ERROR(doc.Parse(json, source));
+  const JsonReader& r = doc.reader();
+  simdjson::dom::object top;
+  MMDET_RETURN_IF_ERROR(r.Object(doc.root(), "top level", &top));
+  simdjson::dom::element type_e, results_e;
+  MMDET_RETURN_IF_ERROR(r.Field(top, "type", "top level", &type_e));
+  MMDET_RETURN_IF_ERROR(r.Field(top, "results", "top level", &results_e));
+  std::string type;
+  MMDET_RETURN_IF_ERROR(r.String(type_e, "type", &type));
+  DetectionResults out;
+  if (type == "bbox") {
+    out.kind = DetectionResults::kBoxes;
+  } else if (type == "segm") {
+    out.kind = DetectionResults::kMasks;
+  } else if (type == "proposal") {
+    out.kind = DetectionResults::kProposals;
+  } else {
+    return r.Error("type", "expected bbox, segm or proposal, got '" + type + "'");
+  }
+  simdjson::dom::array images;
+  MMDET_RETURN_IF_ERROR(r.Array(results_e, "results", &images));
+  size_t i = 0;
+  for (simdjson::dom::element img : images) {
+    const std::string at = absl::StrCat("results[", i++, "]");
+    if (out.kind == DetectionResults::kProposals) {
+      MMDET_ASSIGN_OR_RETURN(at::Tensor t, BoxesFromJson(r, img, at));
+      out.bboxes.push_back({t});
+      continue;
+    }
+    simdjson::dom::element boxes_e = img;
+    simdjson::dom::object masks_o;
+    if (out.kind == DetectionResults::kMasks) {
+      MMDET_RETURN_IF_ERROR(r.Object(img, at, &masks_o));
+      MMDET_RETURN_IF_ERROR(r.Field(masks_o, "bbox", at, &boxes_e));
+    }
+    simdjson::dom::array classes;
+    MMDET_RETURN_IF_ERROR(r.Array(boxes_e, at, &classes));
+    std::vector<at::Tensor> per_class;
+    size_t c = 0;
+    for (simdjson::dom::element e : classes) {
+      MMDET_ASSIGN_OR_RETURN(at::Tensor t, BoxesFromJson(r, e, absl::StrCat(at, "[", c++, "]")));
+      per_class.push_back(t);
+    }
+    if (out.kind == DetectionResults::kMasks) {
+      simdjson::dom::element segm_e;
+      MMDET_RETURN_IF_ERROR(r.Field(masks_o, "segm", at, &segm_e));
+      simdjson::dom::array segm_classes;
+      MMDET_RETURN_IF_ERROR(r.Array(segm_e, at + ".segm", &segm_classes));
+      if (segm_classes.size() != per_class.size()) {
+        return r.Error(at + ".segm", "expected one list of masks per class");
+      }
+      std::vector<std::vector<ops::Rle>> masks;
+      size_t sc = 0;
+      for (simdjson::dom::element list : segm_classes) {
+        const std::string where = absl::StrCat(at, ".segm[", sc, "]");
+        simdjson::dom::array rles;
+        MMDET_RETURN_IF_ERROR(r.Array(list, where, &rles));
+        if (static_cast<int64_t>(rles.size()) != per_class[sc].size(0)) {
+          return r.Error(where, "expected one mask per box");
+        }
+        std::vector<ops::Rle> row;
+        size_t k = 0;
+        for (simdjson::dom::element m : rles) {
+          datasets::Segmentation seg;
+          MMDET_RETURN_IF_ERROR(
+              datasets::ReadSegmentation(r, m, absl::StrCat(where, "[", k++, "]"), &seg));
+          if (seg.kind != datasets::Segmentation::Kind::kRle) {
+            return r.Error(where, "expected RLE masks");
+          }
+          row.push_back(std::move(seg.rle));
+        }
+        masks.push_back(std::move(row));
+        ++sc;
+      }
+      out.segms.push_back(std::move(masks));
+      bool has_scores = false;
+      simdjson::dom::element scores_e;
+      MMDET_RETURN_IF_ERROR(r.Field(masks_o, "mask_scores", at, &scores_e, &has_scores));
+      if (has_scores) {
+        std::vector<std::vector<double>> scores;
+        simdjson::dom::array score_classes;
+        MMDET_RETURN_IF_ERROR(r.Array(scores_e, at + ".mask_scores", &score_classes));
+        for (simdjson::dom::element list : score_classes) {
+          simdjson::dom::array values;
+          MMDET_RETURN_IF_ERROR(r.Array(list, at + ".mask_scores", &values));
+          std::vector<double> row;
+          for (simdjson::dom::element v : values) {
+            double d = 0;
+            MMDET_RETURN_IF_ERROR(r.Number(v, at + ".mask_scores", &d));
+            row.push_back(d);
+          }
+          scores.push_back(std::move(row));
+        }
+        out.mask_scores.push_back(std::move(scores));
+      }
+    }
+    out.bboxes.push_back(std::move(per_class));
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "mmdet/core/pth/pth.h"
 #include "mmdet/ops/mask_util.h"
 
@@ -43,6 +44,17 @@ pth::Value ResultsToValue(const DetectionResults& results);
 // ResultsToValue as a protocol 2 pickle with numpy arrays (Python's pickle.load reads it with
 // numpy and no torch), written atomically.
 absl::Status SaveResultsPickle(const std::string& path, const DetectionResults& results);
+
+// results.json, the same content as results.pkl for our own pipelines (test --out x.json or
+// --out -):
+//   {"type": "bbox" | "segm" | "proposal", "results": [image, ...]}
+// where an image is a list over classes of [[x1, y1, x2, y2, score], ...] (bbox), that plus
+// per-class lists of {"size": [h, w], "counts": str} RLEs as {"bbox": [...], "segm": [...]}
+// (segm; "mask_scores" too when given), or one [[x1, y1, x2, y2, score], ...] (proposal).
+// Numbers are the float32 values, written round-trip exactly.
+std::string ResultsToJson(const DetectionResults& results);
+absl::StatusOr<DetectionResults> ParseResultsJson(absl::string_view json,
+                                                  const std::string& source);
 
 // CocoDataset._det2json / _segm2json / _proposal2json as JSON text: image i is img_ids[i],
 // label l is cat_ids[l]; boxes xyxy2xywh (x, y, x2 - x, y2 - y in double from the float32

@@ -101,6 +101,35 @@ TEST(ResultsTest, SavedPickleRoundTrips) {
   }
 }
 
+TEST(ResultsTest, ResultsJsonRoundTrips) {
+  for (const char* fixture : {"results_bbox_p2.pkl", "results_mask_p4.pkl"}) {
+    auto r = LoadResultsPickle(std::string(kDir) + fixture);
+    ASSERT_TRUE(r.ok()) << r.status();
+    const std::string json = ResultsToJson(*r);
+    auto back = ParseResultsJson(json, "results.json");
+    ASSERT_TRUE(back.ok()) << back.status() << json;
+    EXPECT_EQ(back->kind, r->kind);
+    ASSERT_EQ(back->bboxes.size(), r->bboxes.size());
+    for (size_t i = 0; i < r->bboxes.size(); ++i) {
+      ASSERT_EQ(back->bboxes[i].size(), r->bboxes[i].size());
+      for (size_t c = 0; c < r->bboxes[i].size(); ++c) {
+        EXPECT_TRUE(at::equal(back->bboxes[i][c], r->bboxes[i][c])) << fixture;  // exact floats
+        if (r->kind == DetectionResults::kMasks) {
+          ASSERT_EQ(back->segms[i][c].size(), r->segms[i][c].size());
+          for (size_t k = 0; k < r->segms[i][c].size(); ++k) {
+            EXPECT_EQ(ops::ToString(back->segms[i][c][k]), ops::ToString(r->segms[i][c][k]));
+          }
+        }
+      }
+    }
+  }
+  EXPECT_THAT(ResultsToJson(*LoadResultsPickle(std::string(kDir) + "results_bbox_p2.pkl")),
+              HasSubstr("{\"type\": \"bbox\", \"results\": [[[[10.5, 20.25, 30, 40, 0.9], "));
+  auto bad = ParseResultsJson(R"({"type": "bbox", "results": [[[[1, 2, 3]]]]})", "r.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("r.json: results[0][0][0]"));
+}
+
 TEST(ResultsTest, MalformedResultsNameTheElement) {
   auto bad = ResultsFromValue(pth::Value::List({pth::Value::List({pth::Value::Int(3)})}), "x.pkl");
   ASSERT_FALSE(bad.ok());
