@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -21,11 +22,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/coco_api.h"
 #include "mmdet/datasets/dataset.h"
+#include "mmdet/evaluation/cityscapes.h"
 #include "mmdet/evaluation/coco_results.h"
 #include "mmdet/evaluation/dataset_metrics.h"
 #include "mmdet/evaluation/results.h"
@@ -34,7 +37,8 @@
 #include "tools/voc_annotations.h"
 
 ABSL_FLAG(std::vector<std::string>, eval, {},
-          "Metrics: bbox, segm, proposal, proposal_fast (COCO-style datasets), mAP, recall (VOC).");
+          "Metrics: bbox, segm, proposal, proposal_fast (COCO-style datasets), cityscapes "
+          "(Cityscapes), mAP, recall (VOC).");
 ABSL_FLAG(bool, format_only, false,
           "Write the results as COCO results JSON (--options jsonfile_prefix=PREFIX) instead.");
 ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
@@ -45,6 +49,7 @@ namespace {
 
 struct EvalKwargs {
   std::string jsonfile_prefix;
+  std::string outfile_prefix;  // Cityscapes (also txtfile_prefix)
   bool classwise = false;
   std::vector<double> iou_thr;
   std::vector<int> proposal_nums = {100, 300, 1000};
@@ -72,6 +77,8 @@ absl::StatusOr<EvalKwargs> ParseKwargs(const std::vector<std::string>& words) {
     const std::string key = word.substr(0, eq), value = word.substr(eq + 1);
     if (key == "jsonfile_prefix") {
       k.jsonfile_prefix = value;
+    } else if (key == "outfile_prefix" || key == "txtfile_prefix") {
+      k.outfile_prefix = value;
     } else if (key == "classwise") {
       if (value != "True" && value != "False" && value != "true" && value != "false") {
         return absl::InvalidArgumentError("--options classwise=" + value + ": expected True or False");
@@ -98,8 +105,8 @@ absl::StatusOr<EvalKwargs> ParseKwargs(const std::vector<std::string>& words) {
     } else {
       return absl::InvalidArgumentError(
           "--options " + word +
-          ": unknown evaluation argument (allowed: jsonfile_prefix, classwise, iou_thr, "
-          "proposal_nums)");
+          ": unknown evaluation argument (allowed: jsonfile_prefix, outfile_prefix, "
+          "txtfile_prefix, classwise, iou_thr, proposal_nums)");
     }
   }
   return k;
@@ -115,6 +122,21 @@ absl::Status RunCoco(const DatasetConfig& dataset_cfg, const std::string& path,
   MMDET_ASSIGN_OR_RETURN(const datasets::CocoLabelMap labels,
                          datasets::MakeLabelMap(coco, options.classes));
   const std::vector<int64_t> img_ids = evaluation::ImageIds(coco);
+  if (absl::GetFlag(FLAGS_format_only) && std::is_same_v<DatasetConfig, config::CityscapesDataset>) {
+    // CityscapesDataset.format_results: results2txt (txt + png per image).
+    if (kwargs.outfile_prefix.empty()) {
+      return absl::InvalidArgumentError(
+          "--format-only of a cityscapes_dataset needs --options txtfile_prefix=DIR");
+    }
+    std::vector<std::string> filenames;
+    for (const auto& image : coco.images) filenames.push_back(image.file_name);
+    MMDET_ASSIGN_OR_RETURN(auto files, evaluation::CityscapesResultFiles(
+                                           results, filenames, labels.classes,
+                                           kwargs.outfile_prefix));
+    std::cerr << "wrote " << files.size() << " prediction files to " << kwargs.outfile_prefix
+              << "\n";
+    return absl::OkStatus();
+  }
   if (absl::GetFlag(FLAGS_format_only)) {
     if (kwargs.jsonfile_prefix.empty()) {
       return absl::InvalidArgumentError(
@@ -145,9 +167,39 @@ absl::Status RunCoco(const DatasetConfig& dataset_cfg, const std::string& path,
   m.proposal_nums = kwargs.proposal_nums;
   m.iou_thrs = kwargs.iou_thr;
   m.threads = absl::GetFlag(FLAGS_threads);
-  MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput out,
-                         evaluation::EvaluateCoco(results, coco, img_ids, labels.cat_ids,
-                                                  labels.classes, m, source));
+  evaluation::EvalOutput out;
+  std::vector<std::string> coco_metrics;
+  for (const std::string& metric : metrics) {
+    if (metric != "cityscapes") coco_metrics.push_back(metric);
+  }
+  if (coco_metrics.size() != metrics.size()) {
+    // CityscapesDataset._evaluate_cityscapes: cityscapesscripts' AP over the images' gtFine
+    // instance ids (img_prefix with leftImg8bit -> gtFine), keys mAP and AP@50.
+    if (!std::is_same_v<DatasetConfig, config::CityscapesDataset>) {
+      return absl::InvalidArgumentError(
+          "metric 'cityscapes' is only for cityscapes_dataset (allowed: bbox, segm, proposal, "
+          "proposal_fast)");
+    }
+    std::vector<std::string> filenames;
+    for (const auto& image : coco.images) filenames.push_back(image.file_name);
+    const std::string gt_dir =
+        absl::StrReplaceAll(options.img_prefix, {{"leftImg8bit", "gtFine"}});
+    MMDET_ASSIGN_OR_RETURN(auto images, evaluation::CityscapesImages(results, filenames,
+                                                                    labels.classes, gt_dir));
+    const evaluation::CityscapesAp ap = evaluation::EvaluateCityscapes(images);
+    absl::StrAppend(&out.log, "Evaluating in Cityscapes style\n",
+                    evaluation::CityscapesTable(ap), "\n");
+    out.values.push_back({"mAP", ap.all_ap, ""});
+    out.values.push_back({"AP@50", ap.all_ap50, ""});
+  }
+  if (!coco_metrics.empty()) {
+    m.metrics = coco_metrics;
+    MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput coco_out,
+                           evaluation::EvaluateCoco(results, coco, img_ids, labels.cat_ids,
+                                                    labels.classes, m, source));
+    out.log += coco_out.log;
+    out.values.insert(out.values.end(), coco_out.values.begin(), coco_out.values.end());
+  }
   std::cerr << out.log;
   std::cout << evaluation::MetricsToJson(out.values) << std::endl;
   return absl::OkStatus();
@@ -180,13 +232,6 @@ absl::Status Run(const std::vector<std::string>& positional) {
                    metrics);
   }
   if (test.has_cityscapes_dataset()) {
-    for (const std::string& m : metrics) {
-      if (m == "cityscapes") {
-        return absl::UnimplementedError(
-            "metric 'cityscapes' (cityscapesscripts' instance AP) is not implemented yet; "
-            "bbox and segm (COCO-style) are");
-      }
-    }
     return RunCoco(test.cityscapes_dataset(), "data.test.cityscapes_dataset", results,
                    result_file, kwargs, metrics);
   }
