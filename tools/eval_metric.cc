@@ -53,6 +53,7 @@ struct EvalKwargs {
   bool classwise = false;
   std::vector<double> iou_thr;
   std::vector<int> proposal_nums = {100, 300, 1000};
+  std::vector<std::pair<double, double>> scale_ranges;  // VOC mAP
 };
 
 // "0.5", "[0.5, 0.75]", "(100, 300)" or "100,300".
@@ -92,6 +93,20 @@ absl::StatusOr<EvalKwargs> ParseKwargs(const std::vector<std::string>& words) {
         }
         k.iou_thr.push_back(v);
       }
+    } else if (key == "scale_ranges") {
+      // "[(0, 32), (32, 96), (96, 1e5)]": pairs of numbers.
+      std::vector<double> v;
+      for (const std::string& w : ListWords(value)) {
+        double d = 0;
+        if (!absl::SimpleAtod(w, &d)) {
+          return absl::InvalidArgumentError("--options " + word + ": '" + w + "' is not a number");
+        }
+        v.push_back(d);
+      }
+      if (v.empty() || v.size() % 2 != 0) {
+        return absl::InvalidArgumentError("--options " + word + ": expected (min, max) pairs");
+      }
+      for (size_t i = 0; i < v.size(); i += 2) k.scale_ranges.emplace_back(v[i], v[i + 1]);
     } else if (key == "proposal_nums") {
       k.proposal_nums.clear();
       for (const std::string& w : ListWords(value)) {
@@ -106,7 +121,7 @@ absl::StatusOr<EvalKwargs> ParseKwargs(const std::vector<std::string>& words) {
       return absl::InvalidArgumentError(
           "--options " + word +
           ": unknown evaluation argument (allowed: jsonfile_prefix, outfile_prefix, "
-          "txtfile_prefix, classwise, iou_thr, proposal_nums)");
+          "txtfile_prefix, classwise, iou_thr, proposal_nums, scale_ranges)");
     }
   }
   return k;
@@ -247,6 +262,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
       m.recall_iou_thrs = kwargs.iou_thr;
     }
     m.proposal_nums = kwargs.proposal_nums;
+    m.scale_ranges = kwargs.scale_ranges;
     m.voc07 = voc.voc07;
     MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput out,
                            evaluation::EvaluateVoc(results, voc.annotations, voc.classes, m,

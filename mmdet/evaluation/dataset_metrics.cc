@@ -232,9 +232,21 @@ absl::StatusOr<EvalOutput> EvaluateVoc(const DetectionResults& results,
       MapOptions map_options;
       map_options.iou_thr = options.iou_thr;
       map_options.voc07 = options.voc07;
+      map_options.scale_ranges = options.scale_ranges;
       const MeanApResult r = EvalMap(dets, anns, map_options);
-      absl::StrAppend(&out.log, "\n", MapSummaryTable(r, class_names), "\n");
+      for (size_t k = 0; k < r.mean_ap.size(); ++k) {
+        if (!options.scale_ranges.empty()) {
+          const auto& [lo, hi] = options.scale_ranges[k];
+          absl::StrAppend(&out.log, "Scale range (", lo * lo, ", ", hi * hi, ")\n");
+        }
+        absl::StrAppend(&out.log, "\n", MapSummaryTable(r, class_names, k), "\n");
+      }
       out.values.push_back({"mAP", static_cast<double>(r.mean_ap[0]), ""});
+      for (size_t k = 0; k < options.scale_ranges.size(); ++k) {
+        out.values.push_back({absl::StrCat("mAP@", options.scale_ranges[k].first, "-",
+                                           options.scale_ranges[k].second),
+                              static_cast<double>(r.mean_ap[k]), ""});
+      }
     } else if (metric == "recall") {
       std::vector<std::vector<FloatBox>> gts;
       for (const datasets::AnnInfo& a : annotations) gts.push_back(a.bboxes);

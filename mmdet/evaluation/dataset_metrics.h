@@ -80,6 +80,9 @@ struct VocMetricOptions {
   std::vector<double> recall_iou_thrs = {0.5};  // recall
   std::vector<int> proposal_nums = {100, 300, 1000};
   bool voc07 = false;
+  // mAP per scale range (min, max) of box sides; with ranges, "mAP" holds one value per range
+  // ("mAP" for the first, "mAP@<min>-<max>" for each) and the table is printed per range.
+  std::vector<std::pair<double, double>> scale_ranges;
 };
 
 absl::StatusOr<EvalOutput> EvaluateVoc(const DetectionResults& results,
