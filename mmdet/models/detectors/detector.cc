@@ -38,4 +38,20 @@ torch::Tensor TotalLoss(const LossMap& losses) {
   return total;
 }
 
+ParsedLosses ParseLosses(const LossMap& losses) {
+  ParsedLosses parsed;
+  parsed.loss = TotalLoss(losses);
+  for (const auto& [name, value] : losses) {
+    parsed.log_vars.emplace_back(name, value.mean().detach());
+  }
+  if (parsed.loss.defined()) parsed.log_vars.emplace_back("loss", parsed.loss.detach());
+  return parsed;
+}
+
+std::vector<std::pair<std::string, double>> ParsedLosses::Values() const {
+  std::vector<std::pair<std::string, double>> values;
+  for (const auto& [name, value] : log_vars) values.emplace_back(name, value.item<double>());
+  return values;
+}
+
 }  // namespace mmdet::models

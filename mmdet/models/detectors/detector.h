@@ -57,9 +57,20 @@ using DetectorRegistry = Registry<DetectorImpl, const config::Config&, const std
 // Builds cfg.model.
 absl::StatusOr<std::shared_ptr<DetectorImpl>> BuildDetector(const config::Config& cfg);
 
-// The sum of the losses whose name contains "loss" (MMDetection's parse_losses), and each
-// loss's value, for logging.
+// The sum of the means of the losses whose name contains "loss" (MMDetection's parse_losses:
+// summed in the losses' order, so the float32 total is bit-identical).
 torch::Tensor TotalLoss(const LossMap& losses);
+
+// MMDetection v2.0's BaseDetector._parse_losses: `loss` (TotalLoss, with its graph) and
+// `log_vars`: every term's mean in the losses' order ("acc" too), then "loss", detached
+// 0-dim tensors (for the runner to all-reduce across ranks before reading them).
+struct ParsedLosses {
+  torch::Tensor loss;
+  std::vector<std::pair<std::string, torch::Tensor>> log_vars;
+  // log_vars' values as Python's .item() reads them (float32 widened to double).
+  std::vector<std::pair<std::string, double>> Values() const;
+};
+ParsedLosses ParseLosses(const LossMap& losses);
 
 }  // namespace mmdet::models
 

@@ -224,6 +224,18 @@ TEST(DetectorTrainTest, FasterRcnnLossNamesAndLearning) {
   EXPECT_EQ(Names(*losses), (std::vector<std::string>{"loss_rpn_cls", "loss_rpn_bbox", "loss_cls",
                                                       "acc", "loss_bbox"}));
   for (const auto& [name, value] : *losses) EXPECT_TRUE(std::isfinite(value.item<double>())) << name;
+  // parse_losses: each term's mean in order, then their sum over the "loss" names.
+  const ParsedLosses parsed = ParseLosses(*losses);
+  const auto values = parsed.Values();
+  ASSERT_EQ(values.size(), 6u);
+  EXPECT_EQ(values.back().first, "loss");
+  const torch::Tensor want = (*losses)[0].second.mean() + (*losses)[1].second.mean() +
+                             (*losses)[2].second.mean() + (*losses)[4].second.mean();
+  EXPECT_EQ(values.back().second, want.item<double>());
+  EXPECT_EQ(values[3].first, "acc");
+  EXPECT_EQ(values[3].second, (*losses)[3].second.item<double>());
+  EXPECT_TRUE(parsed.loss.requires_grad());
+  EXPECT_FALSE(parsed.log_vars[0].second.requires_grad());
   auto [first, last] = Overfit(*model, batch, 12, 0.01);
   EXPECT_LT(last, first * 0.8) << "first " << first << " last " << last;
   std::printf("faster r-cnn overfit: total loss %.4f -> %.4f\n", first, last);
