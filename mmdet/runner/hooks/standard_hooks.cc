@@ -1,0 +1,226 @@
+#include "mmdet/runner/hooks/standard_hooks.h"
+
+#include <cinttypes>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/runner/optim/optimizer_builder.h"
+#include "torch/nn/utils/clip_grad.h"
+
+namespace mmdet::runner {
+namespace {
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// str(datetime.timedelta(seconds=s)): "H:MM:SS", "1 day, H:MM:SS", "N days, H:MM:SS".
+std::string TimeDelta(int64_t s) {
+  const int64_t days = s / 86400;
+  s %= 86400;
+  std::string hms = absl::StrFormat("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  if (days == 0) return hms;
+  return absl::StrCat(days, days == 1 ? " day, " : " days, ", hms);
+}
+
+absl::StatusOr<std::shared_ptr<Hook>> TextLoggerFromConfig(const config::TextLoggerHook&,
+                                                          const std::string&,
+                                                          const config::LogConfig& log_config) {
+  return std::shared_ptr<Hook>(std::make_shared<TextLoggerHook>(log_config.interval()));
+}
+
+}  // namespace
+
+LrProgress LrUpdaterHook::Progress(const Runner& runner) const {
+  LrProgress p;
+  p.epoch = runner.epoch();
+  p.iter = runner.iter();
+  p.max_epochs = runner.max_epochs();
+  p.max_iters = runner.max_iters();
+  return p;
+}
+
+absl::Status LrUpdaterHook::BeforeTrainEpoch(Runner& runner) {
+  auto lrs = updater_.BeforeTrainEpoch(Progress(runner));
+  if (!lrs.empty() && runner.optimizer() != nullptr) SetGroupLrs(*runner.optimizer(), lrs);
+  return absl::OkStatus();
+}
+
+absl::Status LrUpdaterHook::BeforeTrainIter(Runner& runner) {
+  auto lrs = updater_.BeforeTrainIter(Progress(runner));
+  if (!lrs.empty() && runner.optimizer() != nullptr) SetGroupLrs(*runner.optimizer(), lrs);
+  return absl::OkStatus();
+}
+
+absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
+  torch::optim::Optimizer* optimizer = runner.optimizer();
+  if (optimizer == nullptr) return absl::OkStatus();
+  optimizer->zero_grad();
+  runner.outputs().losses.loss.backward();
+  if (cfg_.has_grad_clip()) {
+    std::vector<torch::Tensor> params;
+    for (const torch::Tensor& p : runner.model().parameters()) {
+      if (p.requires_grad() && p.grad().defined()) params.push_back(p);
+    }
+    if (!params.empty()) {
+      torch::nn::utils::clip_grad_norm_(params, cfg_.grad_clip().max_norm(),
+                                        cfg_.grad_clip().norm_type());
+    }
+  }
+  optimizer->step();
+  return absl::OkStatus();
+}
+
+absl::Status CheckpointHook::AfterTrainEpoch(Runner& runner) {
+  if (runner.rank() != 0 || (runner.epoch() + 1) % cfg_.interval() != 0) return absl::OkStatus();
+  CheckpointMeta meta = meta_;
+  meta.epoch = runner.epoch() + 1;
+  meta.iter = runner.iter();
+  meta.time.clear();
+  const std::string dir = cfg_.out_dir().empty() ? runner.work_dir() : cfg_.out_dir();
+  const torch::optim::Optimizer* optimizer = cfg_.save_optimizer() ? runner.optimizer() : nullptr;
+  return SaveEpochCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta,
+                             cfg_.max_keep_ckpts());
+}
+
+absl::Status IterTimerHook::BeforeTrainEpoch(Runner&) {
+  t_ = std::chrono::steady_clock::now();
+  return absl::OkStatus();
+}
+
+absl::Status IterTimerHook::BeforeTrainIter(Runner& runner) {
+  runner.log_buffer().Update({{"data_time", Seconds(std::chrono::steady_clock::now() - t_)}});
+  return absl::OkStatus();
+}
+
+absl::Status IterTimerHook::AfterTrainIter(Runner& runner) {
+  const auto now = std::chrono::steady_clock::now();
+  runner.log_buffer().Update({{"time", Seconds(now - t_)}});
+  t_ = now;
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::BeforeRun(Runner& runner) {
+  start_iter_ = runner.iter();
+  json_path_ = JoinPath(runner.work_dir(), runner.timestamp() + ".log.json");
+  if (runner.rank() == 0 && !runner.options().meta_json.empty()) {
+    MMDET_RETURN_IF_ERROR(MakeDirs(runner.work_dir()));
+    std::ofstream out(json_path_, std::ios::app);
+    out << runner.options().meta_json << "\n";
+    if (!out) return absl::InternalError(json_path_ + ": cannot write");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::BeforeTrainEpoch(Runner& runner) {
+  runner.log_buffer().Clear();  // the last epoch's history
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::AfterTrainIter(Runner& runner) {
+  if (interval_ > 0 && (runner.inner_iter() + 1) % interval_ == 0) {
+    runner.log_buffer().Average(interval_);
+  }
+  if (!runner.log_buffer().ready()) return absl::OkStatus();
+  MMDET_RETURN_IF_ERROR(Log(runner));
+  runner.log_buffer().ClearOutput();
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::AfterTrainEpoch(Runner& runner) {
+  if (!runner.log_buffer().ready()) return absl::OkStatus();
+  MMDET_RETURN_IF_ERROR(Log(runner));
+  runner.log_buffer().ClearOutput();
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::Log(Runner& runner) {
+  const auto& output = runner.log_buffer().output();
+  double time = 0, data_time = 0;
+  std::vector<std::pair<std::string, double>> rest;
+  for (const auto& [name, value] : output) {
+    if (name == "time") {
+      time = value;
+    } else if (name == "data_time") {
+      data_time = value;
+    } else {
+      rest.emplace_back(name, value);
+    }
+  }
+  const std::vector<double> lrs = runner.current_lr();
+  const double lr = lrs.empty() ? 0.0 : lrs[0];
+  const int64_t memory = memory_mb_ ? memory_mb_() : 0;
+  const int epoch = runner.epoch() + 1;
+  const int64_t iter = runner.inner_iter() + 1;
+
+  time_sec_tot_ += time * interval_;
+  const double time_sec_avg = time_sec_tot_ / static_cast<double>(runner.iter() - start_iter_ + 1);
+  const double eta_sec = time_sec_avg * static_cast<double>(runner.max_iters() - runner.iter() - 1);
+  std::string line = absl::StrFormat(
+      "Epoch [%d][%d/%d]\tlr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %d", epoch,
+      iter, runner.num_batches(), lr, TimeDelta(static_cast<int64_t>(eta_sec)), time, data_time,
+      memory);
+  for (const auto& [name, value] : rest) absl::StrAppendFormat(&line, ", %s: %.4f", name, value);
+  runner.LogInfo(line);
+
+  if (runner.rank() != 0) return absl::OkStatus();
+  std::string json = absl::StrFormat(
+      "{\"mode\": \"train\", \"epoch\": %d, \"iter\": %d, \"lr\": %s, \"time\": %s, "
+      "\"data_time\": %s, \"memory\": %d",
+      epoch, iter, JsonDouble(Round5(lr)), JsonDouble(Round5(time)),
+      JsonDouble(Round5(data_time)), memory);
+  for (const auto& [name, value] : rest) {
+    absl::StrAppend(&json, ", \"", name, "\": ", JsonDouble(Round5(value)));
+  }
+  json += "}";
+  std::ofstream out(json_path_, std::ios::app);
+  out << json << "\n";
+  if (!out) return absl::InternalError(json_path_ + ": cannot write");
+  return absl::OkStatus();
+}
+
+absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& options) {
+  MMDET_ASSIGN_OR_RETURN(LrUpdater updater,
+                         LrUpdater::Create(options.lr_config, options.base_lrs));
+  runner.RegisterHook(std::make_shared<LrUpdaterHook>(std::move(updater)), kHookVeryHigh);
+  runner.RegisterHook(std::make_shared<OptimizerHook>(options.optimizer_config), kHookHigh);
+  const config::CheckpointConfig& ckpt = options.checkpoint_config;
+  if (ckpt.interval() <= 0) {
+    return absl::InvalidArgumentError("checkpoint_config.interval: must be positive");
+  }
+  if (!ckpt.by_epoch()) {
+    return absl::UnimplementedError(
+        "checkpoint_config.by_epoch: false (iteration checkpoints) is not supported yet");
+  }
+  runner.RegisterHook(
+      std::make_shared<CheckpointHook>(ckpt, options.checkpoint_meta, options.base_lrs),
+      kHookNormal);
+  runner.RegisterHook(std::make_shared<IterTimerHook>(), kHookLow);
+  if (options.log_config.interval() <= 0) {
+    return absl::InvalidArgumentError("log_config.interval: must be positive");
+  }
+  if (options.log_config.hooks_size() == 0) {
+    runner.RegisterHook(
+        std::make_shared<TextLoggerHook>(options.log_config.interval(), options.memory_mb),
+        kHookVeryLow);
+  }
+  for (int i = 0; i < options.log_config.hooks_size(); ++i) {
+    const std::string path = absl::StrCat("log_config.hooks[", i, "]");
+    MMDET_ASSIGN_OR_RETURN(
+        std::shared_ptr<Hook> hook,
+        (BuildComponent<Hook, const std::string&, const config::LogConfig&>(
+            LoggerHookRegistry::Global(), options.log_config.hooks(i), path, path,
+            options.log_config)));
+    if (auto* text = dynamic_cast<TextLoggerHook*>(hook.get())) text->set_memory_mb(options.memory_mb);
+    runner.RegisterHook(hook, kHookVeryLow);
+  }
+  return absl::OkStatus();
+}
+
+MMDET_REGISTER(LoggerHookRegistry, config::TextLoggerHook, TextLoggerFromConfig);
+
+}  // namespace mmdet::runner

@@ -1,0 +1,120 @@
+// mmcv 0.5's training hooks, registered by RegisterTrainingHooks as mmcv's
+// register_training_hooks does (priority in brackets):
+//
+//   LrUpdaterHook   [VERY_HIGH]  the lr schedule (lr/lr_updater.h) before epochs / iterations
+//   OptimizerHook   [HIGH]       zero_grad, backward of `loss`, clip_grad_norm_ (grad_clip over
+//                                the parameters that require and have a grad), step
+//   CheckpointHook  [NORMAL]     epoch_N.pth + latest.pth every `interval` epochs (rank 0)
+//   IterTimerHook   [LOW]        `data_time` (loading) and `time` (whole iteration), seconds
+//   TextLoggerHook  [VERY_LOW]   every log_config.interval iterations of an epoch (the last
+//                                partial interval is dropped, ignore_last): the text line
+//                                  Epoch [1][50/7330]\tlr: 2.000e-02, eta: 0:01:02, time: 0.594,
+//                                  data_time: 0.033, memory: 0, loss_rpn_cls: 0.3086, ...
+//                                and the <timestamp>.log.json line (first line: runner meta)
+//                                  {"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02,
+//                                   "time": .., "data_time": .., "memory": 0, <log_vars>...}
+//                                floats rounded to 5 decimals; memory in MB (0 on the CPU).
+#ifndef MMDET_RUNNER_HOOKS_STANDARD_HOOKS_H_
+#define MMDET_RUNNER_HOOKS_STANDARD_HOOKS_H_
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmdet/core/registry.h"
+#include "mmdet/runner/checkpoint/training_checkpoint.h"
+#include "mmdet/runner/hooks/hooks.pb.h"
+#include "mmdet/runner/lr/lr_updater.h"
+#include "mmdet/runner/optim/optimizer.pb.h"
+#include "mmdet/runner/runner.h"
+
+namespace mmdet::runner {
+
+class LrUpdaterHook : public Hook {
+ public:
+  explicit LrUpdaterHook(LrUpdater updater) : updater_(std::move(updater)) {}
+  absl::Status BeforeTrainEpoch(Runner& runner) override;
+  absl::Status BeforeTrainIter(Runner& runner) override;
+
+ private:
+  LrProgress Progress(const Runner& runner) const;
+  LrUpdater updater_;
+};
+
+class OptimizerHook : public Hook {
+ public:
+  explicit OptimizerHook(config::OptimizerHookConfig cfg) : cfg_(std::move(cfg)) {}
+  absl::Status AfterTrainIter(Runner& runner) override;
+
+ private:
+  config::OptimizerHookConfig cfg_;
+};
+
+class CheckpointHook : public Hook {
+ public:
+  // `meta` carries config text and classes; `initial_lrs` the schedule's base lrs.
+  CheckpointHook(config::CheckpointConfig cfg, CheckpointMeta meta,
+                 std::vector<double> initial_lrs)
+      : cfg_(std::move(cfg)), meta_(std::move(meta)), initial_lrs_(std::move(initial_lrs)) {}
+  absl::Status AfterTrainEpoch(Runner& runner) override;
+
+ private:
+  config::CheckpointConfig cfg_;
+  CheckpointMeta meta_;
+  std::vector<double> initial_lrs_;
+};
+
+class IterTimerHook : public Hook {
+ public:
+  absl::Status BeforeTrainEpoch(Runner& runner) override;
+  absl::Status BeforeTrainIter(Runner& runner) override;
+  absl::Status AfterTrainIter(Runner& runner) override;
+
+ private:
+  std::chrono::steady_clock::time_point t_;
+};
+
+class TextLoggerHook : public Hook {
+ public:
+  // `memory_mb`: the peak memory to log (MB); null logs 0.
+  TextLoggerHook(int interval, std::function<int64_t()> memory_mb = nullptr)
+      : interval_(interval), memory_mb_(std::move(memory_mb)) {}
+  absl::Status BeforeRun(Runner& runner) override;
+  absl::Status BeforeTrainEpoch(Runner& runner) override;
+  absl::Status AfterTrainIter(Runner& runner) override;
+  absl::Status AfterTrainEpoch(Runner& runner) override;
+  const std::string& json_path() const { return json_path_; }
+  void set_memory_mb(std::function<int64_t()> memory_mb) { memory_mb_ = std::move(memory_mb); }
+
+ private:
+  absl::Status Log(Runner& runner);
+  int interval_;
+  std::function<int64_t()> memory_mb_;
+  std::string json_path_;
+  double time_sec_tot_ = 0;
+  int64_t start_iter_ = 0;
+};
+
+// A logger hook from log_config.hooks[i] (text_logger_hook or custom); factories take the
+// member's path and the log_config (its interval).
+using LoggerHookRegistry = Registry<Hook, const std::string&, const config::LogConfig&>;
+
+struct TrainingHooksOptions {
+  config::LrConfig lr_config;
+  std::vector<double> base_lrs;  // each group's initial lr (resumed ones on resume)
+  config::OptimizerHookConfig optimizer_config;
+  config::CheckpointConfig checkpoint_config;
+  CheckpointMeta checkpoint_meta;
+  config::LogConfig log_config;  // no hooks: one text_logger_hook
+  std::function<int64_t()> memory_mb;
+};
+
+// mmcv's register_training_hooks. Errors name the config field.
+absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& options);
+
+}  // namespace mmdet::runner
+
+#endif  // MMDET_RUNNER_HOOKS_STANDARD_HOOKS_H_

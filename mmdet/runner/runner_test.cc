@@ -1,0 +1,292 @@
+// The runner and mmcv's standard hooks on a tiny regression: hook order, the log buffer, the
+// text and json logs, the lr schedule as logged, checkpoints, exact resume, NaN stop, clipping.
+#include "mmdet/runner/runner.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/pth/pth.h"
+#include "mmdet/runner/checkpoint/training_checkpoint.h"
+#include "mmdet/runner/hooks/standard_hooks.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/optim/sgd.h"
+
+namespace mmdet::runner {
+namespace {
+
+using ::testing::HasSubstr;
+
+// y = x . [1, -2] + 0.5 on 4 samples per batch; batch k of epoch e seeded by (e, k).
+class RegressionSource : public TrainSource {
+ public:
+  RegressionSource(torch::nn::Linear model, size_t batches) : model_(model), batches_(batches) {}
+  size_t num_batches() const override { return batches_; }
+  void StartEpoch(int64_t epoch) override {
+    epoch_ = epoch;
+    next_ = 0;
+  }
+  absl::StatusOr<bool> NextBatch() override {
+    if (next_ == batches_) return false;
+    torch::manual_seed(static_cast<uint64_t>(epoch_ * 1000 + next_++));
+    x_ = torch::randn({4, 2});
+    y_ = torch::matmul(x_, torch::tensor({1.f, -2.f})).unsqueeze(1) + 0.5;
+    return true;
+  }
+  absl::StatusOr<StepOutput> TrainStep() override {
+    ++steps_;
+    torch::Tensor loss = (model_->forward(x_) - y_).pow(2).mean();
+    if (steps_ == nan_at_) loss = loss * std::nan("");
+    StepOutput out;
+    out.losses = models::ParseLosses({{"loss_reg", loss}, {"acc", torch::tensor(50.0f)}});
+    out.num_samples = 4;
+    return out;
+  }
+  int nan_at_ = -1;
+
+ private:
+  torch::nn::Linear model_;
+  size_t batches_;
+  int64_t epoch_ = 0;
+  size_t next_ = 0;
+  int steps_ = 0;
+  torch::Tensor x_, y_;
+};
+
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string FreshDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  EXPECT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+  return dir;
+}
+
+TrainingHooksOptions Options(const std::string& lr_text, int interval) {
+  TrainingHooksOptions o;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(lr_text, &o.lr_config));
+  o.base_lrs = {0.1};
+  o.log_config.set_interval(interval);
+  o.checkpoint_meta.config = "cfg";
+  o.checkpoint_meta.classes = {"a"};
+  return o;
+}
+
+struct TrainRun {
+  std::string dir;
+  std::vector<std::string> json;  // the train lines (meta line dropped)
+  torch::Tensor weight;
+};
+
+// Trains `epochs` epochs from scratch (or from `resume`), returning the json lines.
+TrainRun Train(const std::string& name, int epochs, const std::string& resume = "") {
+  torch::manual_seed(0);
+  torch::nn::Linear model(2, 1);
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  RunnerOptions ro;
+  ro.work_dir = FreshDir(name);
+  ro.max_epochs = epochs;
+  ro.timestamp = "20261201_000000";
+  ro.meta_json = "{\"env_info\": \"test\", \"seed\": 0}";
+  Runner runner(*model, &sgd, ro);
+  TrainingHooksOptions options =
+      Options("step { step: 1 gamma: 0.5 } warmup: linear warmup_iters: 3 warmup_ratio: 0.1", 2);
+  if (!resume.empty()) {
+    auto state = ResumeCheckpoint(resume, *model, &sgd);
+    EXPECT_TRUE(state.ok()) << state.status();
+    runner.SetProgress(state->epoch, state->iter);
+    options.base_lrs = state->initial_lrs;
+  }
+  EXPECT_TRUE(RegisterTrainingHooks(runner, options).ok());
+  RegressionSource source(model, 5);
+  const absl::Status status = runner.Run(source);
+  EXPECT_TRUE(status.ok()) << status;
+  TrainRun run;
+  run.dir = ro.work_dir;
+  auto lines = Lines(ro.work_dir + "/20261201_000000.log.json");
+  EXPECT_FALSE(lines.empty());
+  if (!lines.empty()) {
+    EXPECT_EQ(lines[0], ro.meta_json);
+  }
+  run.json.assign(lines.begin() + (lines.empty() ? 0 : 1), lines.end());
+  run.weight = model->weight.detach().clone();
+  return run;
+}
+
+// The json line without its timing values (which differ run to run).
+std::string Untimed(const std::string& line) {
+  std::string out = line;
+  for (const char* key : {"\"time\": ", "\"data_time\": "}) {
+    const size_t at = out.find(key);
+    if (at == std::string::npos) continue;
+    const size_t end = out.find(',', at);
+    out.erase(at, end - at + 2);
+  }
+  return out;
+}
+
+TEST(RunnerTest, HooksRunByPriorityThenRegistration) {
+  struct Recorder : Hook {
+    Recorder(std::vector<std::string>* log, std::string name) : log(log), name(std::move(name)) {}
+    absl::Status BeforeRun(Runner&) override {
+      log->push_back(name);
+      return absl::OkStatus();
+    }
+    std::vector<std::string>* log;
+    std::string name;
+  };
+  std::vector<std::string> order;
+  torch::nn::Linear model(2, 1);
+  RunnerOptions ro;
+  ro.max_epochs = 0;
+  Runner runner(*model, nullptr, ro);
+  runner.RegisterHook(std::make_shared<Recorder>(&order, "low"), kHookLow);
+  runner.RegisterHook(std::make_shared<Recorder>(&order, "high"), kHookHigh);
+  runner.RegisterHook(std::make_shared<Recorder>(&order, "normal1"), kHookNormal);
+  runner.RegisterHook(std::make_shared<Recorder>(&order, "normal2"), kHookNormal);
+  runner.RegisterHook(std::make_shared<Recorder>(&order, "highest"), kHookHighest);
+  RegressionSource source(model, 1);
+  ASSERT_TRUE(runner.Run(source).ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"highest", "high", "normal1", "normal2", "low"}));
+}
+
+TEST(RunnerTest, LogBufferAveragesTheLastNWeighted) {
+  LogBuffer buffer;
+  buffer.Update({{"loss", 1.0}, {"acc", 10.0}}, 1);
+  buffer.Update({{"loss", 2.0}, {"acc", 20.0}}, 3);
+  buffer.Update({{"loss", 4.0}, {"acc", 40.0}}, 1);
+  buffer.Average(2);
+  ASSERT_TRUE(buffer.ready());
+  ASSERT_EQ(buffer.output().size(), 2u);
+  EXPECT_EQ(buffer.output()[0].first, "loss");
+  EXPECT_EQ(buffer.output()[0].second, (2.0 * 3 + 4.0) / 4);
+  EXPECT_EQ(buffer.output()[1].second, (20.0 * 3 + 40.0) / 4);
+  buffer.ClearOutput();
+  EXPECT_FALSE(buffer.ready());
+  EXPECT_EQ(Round5(0.123456789), 0.12346);
+  EXPECT_EQ(JsonDouble(Round5(2.0)), "2.0");
+  EXPECT_EQ(JsonDouble(1e-05), "1e-05");
+}
+
+TEST(RunnerTest, LogsCheckpointsAndScheduleAsMmcv) {
+  TrainRun run = Train("full", 2);
+  // 5 batches, interval 2: iterations 2 and 4 of each epoch (the last partial one dropped).
+  ASSERT_EQ(run.json.size(), 4u);
+  EXPECT_THAT(run.json[0], HasSubstr("{\"mode\": \"train\", \"epoch\": 1, \"iter\": 2, \"lr\": "));
+  EXPECT_THAT(run.json[3], HasSubstr("\"epoch\": 2, \"iter\": 4, "));
+  // Keys in MMDetection's order.
+  const std::string& l = run.json[1];
+  size_t last = 0;
+  for (const char* key : {"\"mode\"", "\"epoch\"", "\"iter\"", "\"lr\"", "\"time\"",
+                          "\"data_time\"", "\"memory\": 0", "\"loss_reg\"", "\"acc\": 50.0",
+                          "\"loss\""}) {
+    const size_t at = l.find(key);
+    ASSERT_NE(at, std::string::npos) << key << " in " << l;
+    EXPECT_GT(at, last) << key;
+    last = at;
+  }
+  // lr at the logged iterations: linear warmup over 3 iterations (iteration 1 of epoch 1 is
+  // global iteration 1: 0.1 * (1 - (1 - 1/3) * 0.9)), then the regular 0.1; epoch 2 decays.
+  EXPECT_THAT(run.json[0], HasSubstr("\"lr\": 0.04,"));
+  EXPECT_THAT(run.json[1], HasSubstr("\"lr\": 0.1,"));
+  EXPECT_THAT(run.json[2], HasSubstr("\"lr\": 0.05,"));
+  // Checkpoints.
+  auto latest = pth::LoadPth(run.dir + "/latest.pth");
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->Find("meta")->Find("epoch")->as_int(), 2);
+  EXPECT_EQ(latest->Find("meta")->Find("iter")->as_int(), 10);
+  EXPECT_TRUE(pth::LoadPth(run.dir + "/epoch_1.pth").ok());
+  // The text log has mmcv's line layout.
+  auto text = Lines(run.dir + "/20261201_000000.log");
+  ASSERT_EQ(text.size(), 4u);
+  EXPECT_THAT(text[1], ::testing::MatchesRegex(
+                           "[0-9-]+ [0-9:]+,[0-9]{3} - mmdet - INFO - Epoch \\[1\\]\\[4/5\\]\t"
+                           "lr: 1\\.000e-01, eta: 0:00:00, time: [0-9.]+, data_time: [0-9.]+, "
+                           "memory: 0, loss_reg: [0-9.]+, acc: 50\\.0000, loss: [0-9.]+"));
+}
+
+// Stopped after epoch 1 and resumed: epoch 2 logs the same values as the uninterrupted run.
+TEST(RunnerTest, ResumeContinuesExactly) {
+  TrainRun full = Train("uninterrupted", 2);
+  TrainRun first = Train("first_half", 1);
+  TrainRun second = Train("second_half", 2, first.dir + "/latest.pth");
+  ASSERT_EQ(full.json.size(), 4u);
+  ASSERT_EQ(second.json.size(), 2u);
+  EXPECT_EQ(Untimed(second.json[0]), Untimed(full.json[2]));
+  EXPECT_EQ(Untimed(second.json[1]), Untimed(full.json[3]));
+  EXPECT_TRUE(torch::equal(second.weight, full.weight));
+}
+
+TEST(RunnerTest, NanLossStopsNamingIterationAndTerm) {
+  torch::manual_seed(0);
+  torch::nn::Linear model(2, 1);
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.1));
+  RunnerOptions ro;
+  ro.work_dir = FreshDir("nan");
+  ro.max_epochs = 3;
+  Runner runner(*model, &sgd, ro);
+  ASSERT_TRUE(RegisterTrainingHooks(runner, Options("step { step: 8 }", 1)).ok());
+  RegressionSource source(model, 5);
+  source.nan_at_ = 8;  // epoch 2, iteration 3
+  const absl::Status status = runner.Run(source);
+  EXPECT_EQ(status.message(),
+            "Epoch [2][3/5] (iteration 8): loss_reg is nan; training stopped (checkpoints saved "
+            "before are kept)");
+  EXPECT_TRUE(pth::LoadPth(ro.work_dir + "/epoch_1.pth").ok());
+  EXPECT_FALSE(pth::LoadPth(ro.work_dir + "/epoch_2.pth").ok());
+}
+
+TEST(RunnerTest, GradClipBoundsTheTotalNorm) {
+  struct NormProbe : Hook {
+    absl::Status AfterTrainIter(Runner& runner) override {
+      double sq = 0;
+      for (const auto& p : runner.model().parameters()) sq += p.grad().pow(2).sum().item<double>();
+      norms.push_back(std::sqrt(sq));
+      return absl::OkStatus();
+    }
+    std::vector<double> norms;
+  };
+  torch::manual_seed(0);
+  torch::nn::Linear model(2, 1);
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.01));
+  RunnerOptions ro;
+  ro.work_dir = FreshDir("clip");
+  ro.max_epochs = 1;
+  Runner runner(*model, &sgd, ro);
+  TrainingHooksOptions options = Options("step { step: 8 }", 5);
+  options.optimizer_config.mutable_grad_clip()->set_max_norm(0.5);
+  ASSERT_TRUE(RegisterTrainingHooks(runner, options).ok());
+  auto probe = std::make_shared<NormProbe>();
+  runner.RegisterHook(probe, kHookLowest);
+  RegressionSource source(model, 5);
+  ASSERT_TRUE(runner.Run(source).ok());
+  ASSERT_EQ(probe->norms.size(), 5u);
+  for (double n : probe->norms) EXPECT_LE(n, 0.5 + 1e-6);
+  EXPECT_GT(probe->norms[0], 0.49);  // the first gradients are large: clipped to max_norm
+}
+
+TEST(RunnerTest, BadHookConfigsNameTheField) {
+  torch::nn::Linear model(2, 1);
+  Runner runner(*model, nullptr, RunnerOptions());
+  TrainingHooksOptions options = Options("step { step: 8 }", 0);
+  EXPECT_EQ(RegisterTrainingHooks(runner, options).message(),
+            "log_config.interval: must be positive");
+  options = Options("step { step: 8 }", 1);
+  options.checkpoint_config.set_interval(0);
+  EXPECT_EQ(RegisterTrainingHooks(runner, options).message(),
+            "checkpoint_config.interval: must be positive");
+  options = Options("warmup: linear", 1);
+  EXPECT_THAT(std::string(RegisterTrainingHooks(runner, options).message()),
+              HasSubstr("lr_config"));
+}
+
+}  // namespace
+}  // namespace mmdet::runner
