@@ -1,0 +1,273 @@
+// Trains a detector from a config (MMDetection v2.0's tools/train.py), on one process:
+//
+//   train CONFIG [--work-dir DIR] [--resume-from CKPT] [--no-validate] [--gpus N | --gpu-ids I ...]
+//         [--seed S] [--deterministic] [--autoscale-lr] [--launcher none] [--options K=V ...]
+//
+// Writes into the work dir: the config (<config name>.pbtxt), <YYYYmmdd_HHMMSS>.log (mmcv's
+// text log, also on stderr), <YYYYmmdd_HHMMSS>.log.json (first line {"env_info", "seed"},
+// then one line per log_config.interval iterations, as MMDetection's), epoch_N.pth every
+// checkpoint_config.interval epochs and latest.pth pointing at the newest. `resume_from`
+// continues a run (weights, optimizer, lr schedule, epoch, iteration); `load_from` starts
+// from a checkpoint's weights at epoch 0. The model trains on the first of --gpu-ids when
+// CUDA is available, else on the CPU.
+//
+// Not yet here (issue 12 continues): distributed launchers (pytorch, slurm), several GPUs in
+// one process, validation during training (EvalHook) and workflow val stages.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/text_format.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/status.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/datasets/dataset.h"
+#include "mmdet/datasets/loader/data_loader.h"
+#include "mmdet/datasets/loader/sampler.h"
+#include "mmdet/models/checkpoint/checkpoint.h"
+#include "mmdet/models/detectors/detector.h"
+#include "mmdet/runner/checkpoint/training_checkpoint.h"
+#include "mmdet/runner/detector_source.h"
+#include "mmdet/runner/hooks/standard_hooks.h"
+#include "mmdet/runner/optim/optimizer_builder.h"
+#include "mmdet/runner/runner.h"
+#include "tools/common_flags.h"
+#include "tools/tool_main.h"
+#include "torch/cuda.h"
+#include "torch/torch.h"
+
+ABSL_FLAG(std::string, work_dir, "", "Folder for logs and checkpoints (overrides work_dir).");
+ABSL_FLAG(std::string, resume_from, "", "Checkpoint to resume from (overrides resume_from).");
+ABSL_FLAG(bool, no_validate, false,
+          "Do not evaluate during training (EvalHook is not implemented yet, so this only "
+          "silences the notice).");
+ABSL_FLAG(int, gpus, 1, "Number of GPUs (one process: only 1 is supported yet).");
+ABSL_FLAG(std::vector<std::string>, gpu_ids, {}, "GPU ids (one process: only one).");
+ABSL_FLAG(int64_t, seed, -1, "Random seed (overrides seed; -1: the config's, else unseeded).");
+ABSL_FLAG(bool, deterministic, false, "Deterministic cuDNN (slower).");
+ABSL_FLAG(bool, autoscale_lr, false,
+          "Linear scaling rule: lr x world_size x imgs_per_gpu / 16.");
+ABSL_FLAG(std::string, launcher, "none", "Job launcher: none (pytorch, slurm: not yet).");
+ABSL_FLAG(int, local_rank, 0, "Set by torch.distributed.launch (ignored with --launcher none).");
+
+namespace mmdet::tools {
+namespace {
+
+// With a seed, torch's generator is reseeded from (seed, epoch) before every epoch, so a run
+// resumed after epoch N draws the same random numbers (samplers, dropout) in epoch N + 1 as
+// the uninterrupted run: resumed training is identical, which mmcv's is not.
+class EpochSeedHook : public runner::Hook {
+ public:
+  explicit EpochSeedHook(uint64_t seed) : seed_(seed) {}
+  absl::Status BeforeTrainEpoch(runner::Runner& runner) override {
+    torch::manual_seed(datasets::MixSeed({seed_, static_cast<uint64_t>(runner.epoch())}));
+    return absl::OkStatus();
+  }
+
+ private:
+  uint64_t seed_;
+};
+
+std::string Stem(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = base.rfind('.');
+  return dot == std::string::npos ? base : base.substr(0, dot);
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string EnvInfo(const torch::Device& device) {
+  return absl::StrCat("sys.platform: linux\nmmdet-cpp: ", runner::kMmdetVersion,
+                      "\nLibTorch: ", TORCH_VERSION, "\nCUDA available: ",
+                      torch::cuda::is_available() ? "True" : "False",
+                      "\nDevice: ", device.str());
+}
+
+absl::Status Run(const std::vector<std::string>& positional) {
+  std::vector<std::string> args = positional;
+  std::string config_path = absl::GetFlag(FLAGS_config);
+  if (config_path.empty() && !args.empty()) config_path = args[0];
+  MMDET_ASSIGN_OR_RETURN(config::Config cfg, LoadToolConfig(&args));
+  MMDET_RETURN_IF_ERROR(NoExtraArgs(args));
+
+  if (absl::GetFlag(FLAGS_launcher) != "none") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--launcher ", absl::GetFlag(FLAGS_launcher),
+        ": distributed training is not implemented yet (only --launcher none)"));
+  }
+  std::vector<int> gpu_ids;
+  for (const std::string& id : absl::GetFlag(FLAGS_gpu_ids)) {
+    int v = 0;
+    if (!absl::SimpleAtoi(id, &v) || v < 0) {
+      return absl::InvalidArgumentError("--gpu-ids " + id + ": not a GPU index");
+    }
+    gpu_ids.push_back(v);
+  }
+  if (gpu_ids.empty()) {
+    if (absl::GetFlag(FLAGS_gpus) < 1) return absl::InvalidArgumentError("--gpus: must be >= 1");
+    for (int i = 0; i < absl::GetFlag(FLAGS_gpus); ++i) gpu_ids.push_back(i);
+  }
+  if (gpu_ids.size() > 1) {
+    return absl::InvalidArgumentError(
+        "--gpus/--gpu-ids: several GPUs in one process are not supported; use "
+        "tools/dist_train.sh (distributed training is not implemented yet either)");
+  }
+  for (const auto& stage : cfg.workflow()) {
+    if (stage.mode() != config::WorkflowStage::train) {
+      return absl::InvalidArgumentError("workflow: val stages are not supported yet");
+    }
+  }
+  if (cfg.total_epochs() < 1) return absl::InvalidArgumentError("total_epochs: must be >= 1");
+
+  std::string work_dir = absl::GetFlag(FLAGS_work_dir);
+  if (work_dir.empty()) work_dir = cfg.work_dir();
+  if (work_dir.empty()) work_dir = JoinPath("work_dirs", Stem(config_path));
+  cfg.set_work_dir(work_dir);
+  if (!absl::GetFlag(FLAGS_resume_from).empty()) cfg.set_resume_from(absl::GetFlag(FLAGS_resume_from));
+  if (absl::GetFlag(FLAGS_seed) >= 0) cfg.set_seed(absl::GetFlag(FLAGS_seed));
+  if (absl::GetFlag(FLAGS_deterministic)) cfg.set_deterministic(true);
+
+  const int imgs_per_gpu = cfg.data().imgs_per_gpu();
+  if (imgs_per_gpu < 1) return absl::InvalidArgumentError("data.imgs_per_gpu: must be >= 1");
+  if (absl::GetFlag(FLAGS_autoscale_lr)) {
+    const double scale = 1.0 * static_cast<double>(gpu_ids.size()) * imgs_per_gpu / 16.0;
+    config::Optimizer* o = cfg.mutable_optimizer();
+    if (o->has_sgd()) o->mutable_sgd()->set_lr(o->sgd().lr() * scale);
+    else if (o->has_adam()) o->mutable_adam()->set_lr(o->adam().lr() * scale);
+    else if (o->has_adamw()) o->mutable_adamw()->set_lr(o->adamw().lr() * scale);
+    else return absl::InvalidArgumentError("--autoscale-lr: only for sgd, adam and adamw optimizers");
+  }
+
+  torch::Device device(torch::kCPU);
+  if (torch::cuda::is_available()) {
+    if (gpu_ids[0] >= static_cast<int>(torch::cuda::device_count())) {
+      return absl::InvalidArgumentError(absl::StrCat("--gpu-ids ", gpu_ids[0], ": only ",
+                                                     torch::cuda::device_count(), " GPUs"));
+    }
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(gpu_ids[0]));
+  }
+
+  MMDET_RETURN_IF_ERROR(MakeDirs(work_dir));
+  std::string config_text;
+  google::protobuf::TextFormat::PrintToString(cfg, &config_text);
+  MMDET_RETURN_IF_ERROR(
+      WriteFileAtomically(JoinPath(work_dir, Stem(config_path) + ".pbtxt"), config_text));
+
+  // set_random_seed(seed, deterministic).
+  if (cfg.has_seed()) torch::manual_seed(static_cast<uint64_t>(cfg.seed()));
+  if (cfg.deterministic()) {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
+
+  runner::RunnerOptions ro;
+  ro.work_dir = work_dir;
+  ro.max_epochs = cfg.total_epochs();
+  const std::string env_info = EnvInfo(device);
+  ro.meta_json = absl::StrCat("{\"env_info\": ", JsonString(env_info), ", \"seed\": ",
+                              cfg.has_seed() ? absl::StrCat(cfg.seed()) : "null", "}");
+
+  MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
+  MMDET_ASSIGN_OR_RETURN(models::LoadReport pretrained, models::InitPretrainedWeights(*model));
+  MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,
+                         datasets::BuildDataset(cfg.data().train(), "data.train"));
+  if (dataset->size() == 0) return absl::InvalidArgumentError("data.train: the dataset is empty");
+  model->to(device);
+
+  MMDET_ASSIGN_OR_RETURN(std::shared_ptr<torch::optim::Optimizer> optimizer,
+                         runner::BuildOptimizer(cfg.optimizer(), *model));
+  runner::Runner runner(*model, optimizer.get(), ro);
+  runner.LogInfo("Environment info:\n" + env_info);
+  runner.LogInfo("Distributed training: False");
+  runner.LogInfo("Config:\n" + config_text);
+  if (!pretrained.clean()) runner.LogInfo(pretrained.Message());
+
+  std::vector<double> base_lrs = runner::GroupLrs(*optimizer);
+  if (!cfg.resume_from().empty()) {
+    MMDET_ASSIGN_OR_RETURN(std::string path, models::ResolveCheckpointPath(cfg.resume_from()));
+    auto state = runner::ResumeCheckpoint(path, *model, optimizer.get());
+    if (!state.ok()) return Annotate(state.status(), "resume_from");
+    runner.SetProgress(state->epoch, state->iter);
+    if (!state->initial_lrs.empty()) base_lrs = state->initial_lrs;
+    runner.LogInfo(absl::StrCat("resumed epoch ", state->epoch, ", iter ", state->iter));
+  } else if (!cfg.load_from().empty()) {
+    auto report = models::LoadCheckpointInto(*model, cfg.load_from(), /*strict=*/false);
+    if (!report.ok()) return Annotate(report.status(), "load_from");
+    runner.LogInfo("load checkpoint from " + cfg.load_from());
+    if (!report->clean()) runner.LogInfo(report->Message());
+  }
+  if (!absl::GetFlag(FLAGS_no_validate) && cfg.has_evaluation()) {
+    runner.LogInfo(
+        "validation during training (EvalHook) is not implemented yet: evaluate the "
+        "checkpoints with the test tool (--no-validate silences this)");
+  }
+
+  datasets::LoaderConfig lc;
+  lc.imgs_per_gpu = imgs_per_gpu;
+  lc.workers_per_gpu = cfg.data().workers_per_gpu();
+  lc.seed = cfg.has_seed() ? static_cast<uint64_t>(cfg.seed()) : 0;
+  MMDET_ASSIGN_OR_RETURN(std::unique_ptr<datasets::DataLoader> loader,
+                         datasets::BuildDataLoader(dataset, lc));
+
+  runner::TrainingHooksOptions hooks;
+  hooks.lr_config = cfg.lr_config();
+  hooks.base_lrs = base_lrs;
+  hooks.optimizer_config = cfg.optimizer_config();
+  hooks.checkpoint_config = cfg.checkpoint_config();
+  hooks.checkpoint_meta.config = config_text;
+  hooks.checkpoint_meta.classes = dataset->classes();
+  hooks.log_config = cfg.log_config();
+  if (device.is_cuda()) {
+    hooks.memory_mb = [] { return int64_t{0}; };  // peak-memory statistics: not yet
+  }
+  MMDET_RETURN_IF_ERROR(runner::RegisterTrainingHooks(runner, hooks));
+  if (cfg.has_seed()) {
+    runner.RegisterHook(std::make_shared<EpochSeedHook>(static_cast<uint64_t>(cfg.seed())),
+                        runner::kHookHighest);
+  }
+  runner::DetectorTrainSource source(*model, *loader, device);
+  runner.LogInfo(absl::StrCat("Start running, work_dir: ", work_dir, ", workflow: [('train', 1)], "
+                              "max: ", cfg.total_epochs(), " epochs"));
+  return runner.Run(source);
+}
+
+}  // namespace
+}  // namespace mmdet::tools
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = mmdet::tools::InitTool(
+      {.usage = "train CONFIG [--work-dir DIR] [--resume-from CKPT] [--no-validate] [--gpus N] "
+                "[--gpu-ids I] [--seed S] [--deterministic] [--autoscale-lr] "
+                "[--launcher none] [--options KEY=VALUE ...]",
+       .takes_config = true,
+       .list_flags = {"gpu_ids"}},
+      argc, argv);
+  return mmdet::tools::RunTool(&mmdet::tools::Run, args);
+}
