@@ -22,3 +22,11 @@ set +e
 bazel run -- //tools:print_config "$bad" 2>&1 | tail -n 1
 echo "exit code: ${PIPESTATUS[0]}" >&2
 rm -f "$bad"
+set -e
+shapes=configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt
+echo "== train ${shapes}: one epoch on the 200 shapes images (CPU) -> work_dirs/faster_rcnn_r18_fpn_shapes" >&2
+bazel run -- //tools:train "${shapes}" --work-dir work_dirs/faster_rcnn_r18_fpn_shapes \
+  --seed 0 --no-validate --options total_epochs=1 log_config.interval=20
+ls -l work_dirs/faster_rcnn_r18_fpn_shapes >&2
+echo "== the last line of its log.json (MMDetection's keys)" >&2
+tail -n 1 "$(ls -t work_dirs/faster_rcnn_r18_fpn_shapes/*.log.json | head -n 1)"

@@ -248,6 +248,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
     hooks.memory_mb = [] { return int64_t{0}; };  // peak-memory statistics: not yet
   }
   MMDET_RETURN_IF_ERROR(runner::RegisterTrainingHooks(runner, hooks));
+  MMDET_RETURN_IF_ERROR(runner::RegisterCustomHooks(runner, cfg.custom_hooks()));
   if (cfg.has_seed()) {
     runner.RegisterHook(std::make_shared<EpochSeedHook>(static_cast<uint64_t>(cfg.seed())),
                         runner::kHookHighest);

@@ -213,10 +213,21 @@ absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& o
     MMDET_ASSIGN_OR_RETURN(
         std::shared_ptr<Hook> hook,
         (BuildComponent<Hook, const std::string&, const config::LogConfig&>(
-            LoggerHookRegistry::Global(), options.log_config.hooks(i), path, path,
-            options.log_config)));
+            LoggerHookRegistry::Global(), options.log_config.hooks(i), path,
+            SelectedMemberPath(options.log_config.hooks(i), path), options.log_config)));
     if (auto* text = dynamic_cast<TextLoggerHook*>(hook.get())) text->set_memory_mb(options.memory_mb);
     runner.RegisterHook(hook, kHookVeryLow);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RegisterCustomHooks(
+    Runner& runner, const google::protobuf::RepeatedPtrField<config::CustomHookConfig>& hooks) {
+  for (int i = 0; i < hooks.size(); ++i) {
+    MMDET_ASSIGN_OR_RETURN(
+        std::shared_ptr<Hook> hook,
+        BuildFromConfig(HookRegistry::Global(), hooks.Get(i), absl::StrCat("custom_hooks[", i, "]")));
+    runner.RegisterHook(std::move(hook), static_cast<int>(hooks.Get(i).priority()));
   }
   return absl::OkStatus();
 }

@@ -102,6 +102,14 @@ class TextLoggerHook : public Hook {
 // member's path and the log_config (its interval).
 using LoggerHookRegistry = Registry<Hook, const std::string&, const config::LogConfig&>;
 
+// A user hook from custom_hooks[i]; factories take the member's path
+// ("custom_hooks[0].custom").
+using HookRegistry = Registry<Hook, const std::string&>;
+
+// Builds and registers every custom_hooks entry at its priority. Errors name the entry.
+absl::Status RegisterCustomHooks(
+    Runner& runner, const google::protobuf::RepeatedPtrField<config::CustomHookConfig>& hooks);
+
 struct TrainingHooksOptions {
   config::LrConfig lr_config;
   std::vector<double> base_lrs;  // each group's initial lr (resumed ones on resume)
