@@ -61,30 +61,29 @@ absl::StatusOr<std::shared_ptr<torch::optim::Optimizer>> SgdFromConfig(
       std::make_shared<torch::optim::SGD>(TorchGroups(groups, base), base));
 }
 
-absl::StatusOr<std::shared_ptr<torch::optim::Optimizer>> AdamFromConfig(
-    const config::Adam& cfg, const std::string& path, const OptimizerContext& ctx) {
+// Adam and AdamW share their hyper-parameters (config messages and LibTorch options alike).
+template <typename Optim, typename Options, typename Config>
+absl::StatusOr<std::shared_ptr<torch::optim::Optimizer>> AdamLikeFromConfig(
+    const Config& cfg, const std::string& path, const OptimizerContext& ctx) {
   MMDET_RETURN_IF_ERROR(CheckLr(cfg.lr(), path));
-  const torch::optim::AdamOptions base = torch::optim::AdamOptions(cfg.lr())
-                                             .betas({cfg.beta1(), cfg.beta2()})
-                                             .eps(cfg.eps())
-                                             .weight_decay(cfg.weight_decay())
-                                             .amsgrad(cfg.amsgrad());
+  const Options base = Options(cfg.lr())
+                           .betas({cfg.beta1(), cfg.beta2()})
+                           .eps(cfg.eps())
+                           .weight_decay(cfg.weight_decay())
+                           .amsgrad(cfg.amsgrad());
   auto groups = BuildParamGroups(*ctx.model, cfg.lr(), cfg.weight_decay(), ctx.paramwise);
   return std::shared_ptr<torch::optim::Optimizer>(
-      std::make_shared<torch::optim::Adam>(TorchGroups(groups, base), base));
+      std::make_shared<Optim>(TorchGroups(groups, base), base));
+}
+
+absl::StatusOr<std::shared_ptr<torch::optim::Optimizer>> AdamFromConfig(
+    const config::Adam& cfg, const std::string& path, const OptimizerContext& ctx) {
+  return AdamLikeFromConfig<torch::optim::Adam, torch::optim::AdamOptions>(cfg, path, ctx);
 }
 
 absl::StatusOr<std::shared_ptr<torch::optim::Optimizer>> AdamWFromConfig(
     const config::AdamW& cfg, const std::string& path, const OptimizerContext& ctx) {
-  MMDET_RETURN_IF_ERROR(CheckLr(cfg.lr(), path));
-  const torch::optim::AdamWOptions base = torch::optim::AdamWOptions(cfg.lr())
-                                              .betas({cfg.beta1(), cfg.beta2()})
-                                              .eps(cfg.eps())
-                                              .weight_decay(cfg.weight_decay())
-                                              .amsgrad(cfg.amsgrad());
-  auto groups = BuildParamGroups(*ctx.model, cfg.lr(), cfg.weight_decay(), ctx.paramwise);
-  return std::shared_ptr<torch::optim::Optimizer>(
-      std::make_shared<torch::optim::AdamW>(TorchGroups(groups, base), base));
+  return AdamLikeFromConfig<torch::optim::AdamW, torch::optim::AdamWOptions>(cfg, path, ctx);
 }
 
 }  // namespace
