@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/dataset.h"
@@ -80,27 +81,6 @@ std::string Stem(const std::string& path) {
   std::string base = path.substr(path.find_last_of('/') + 1);
   const size_t dot = base.rfind('.');
   return dot == std::string::npos ? base : base.substr(0, dot);
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string EnvInfo(const torch::Device& device) {
@@ -191,7 +171,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   ro.work_dir = work_dir;
   ro.max_epochs = cfg.total_epochs();
   const std::string env_info = EnvInfo(device);
-  ro.meta_json = absl::StrCat("{\"env_info\": ", JsonString(env_info), ", \"seed\": ",
+  ro.meta_json = absl::StrCat("{\"env_info\": ", JsonQuoted(env_info), ", \"seed\": ",
                               cfg.has_seed() ? absl::StrCat(cfg.seed()) : "null", "}");
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));

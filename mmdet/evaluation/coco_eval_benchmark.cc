@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/datasets/coco_api.h"
 #include "mmdet/evaluation/coco_eval.h"
 #include "mmdet/evaluation/coco_results.h"
@@ -33,16 +34,6 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 std::string Polygon(double x, double y, double w, double h) {
   return absl::StrFormat("[[%.3f, %.3f, %.3f, %.3f, %.3f, %.3f, %.3f, %.3f]]", x, y, x + w, y,
                          x + w, y + h, x, y + h);
-}
-
-// RLE counts strings use the characters 48..111, '\\' among them.
-std::string JsonEscaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 void Run() {
@@ -94,11 +85,11 @@ void Run() {
                       ", \"category_id\": ", b.c,
                       absl::StrFormat(", \"bbox\": [%.3f, %.3f, %.3f, %.3f], \"score\": %.6f",
                                       b.x, b.y, b.w, b.h, u(rng)),
-                      ", \"segmentation\": {\"size\": [480, 640], \"counts\": \"",
-                      JsonEscaped(ops::ToString(ops::FromPolygons(
+                      ", \"segmentation\": {\"size\": [480, 640], \"counts\": ",
+                      JsonQuoted(ops::ToString(ops::FromPolygons(
                           {{b.x, b.y, b.x + b.w, b.y, b.x + b.w, b.y + b.h, b.x, b.y + b.h}}, 480,
                           640))),
-                      "\"}}");
+                      "}}");
     }
   }
   absl::StrAppend(&gt, "]}");

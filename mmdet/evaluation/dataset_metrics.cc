@@ -1,6 +1,5 @@
 #include "mmdet/evaluation/dataset_metrics.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -9,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/evaluation/ascii_table.h"
 #include "mmdet/evaluation/coco_eval.h"
@@ -23,12 +23,7 @@ namespace {
 // float(f'{v:.3f}').
 double Round3(double v) { return std::strtod(absl::StrFormat("%.3f", v).c_str(), nullptr); }
 
-std::string JsonNumber(double v) {
-  if (std::isnan(v)) return "NaN";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
-}
+std::string JsonNumber(double v) { return std::isnan(v) ? "NaN" : ShortestDouble(v); }
 
 
 

@@ -1,12 +1,12 @@
 #include "mmdet/evaluation/results.h"
 
-#include <charconv>
 #include <utility>
 
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/json_reader.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/coco_api.h"
 
@@ -15,13 +15,6 @@ namespace {
 
 absl::Status Bad(const std::string& source, const std::string& where, const std::string& what) {
   return absl::DataLossError(absl::StrCat(source, ": ", where, ": ", what));
-}
-
-// A Python-repr-like shortest round-trip double.
-std::string Num(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
 }
 
 absl::StatusOr<at::Tensor> Boxes(const pth::Value& v, const std::string& source,
@@ -180,31 +173,15 @@ absl::Status SaveResultsPickle(const std::string& path, const DetectionResults& 
 
 namespace {
 
-// The shortest text that reads back as the same float32.
-std::string NumF(float v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : absl::StrCat(v);
-}
-
 std::string BoxesJson(const at::Tensor& t) {
   std::string out = "[";
   const float* p = t.data_ptr<float>();
   for (int64_t k = 0; k < t.size(0); ++k) {
     absl::StrAppend(&out, k ? ", " : "", "[");
-    for (int j = 0; j < 5; ++j) absl::StrAppend(&out, j ? ", " : "", NumF(p[k * 5 + j]));
+    for (int j = 0; j < 5; ++j) absl::StrAppend(&out, j ? ", " : "", ShortestFloat(p[k * 5 + j]));
     absl::StrAppend(&out, "]");
   }
   return out + "]";
-}
-
-std::string Escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 absl::StatusOr<at::Tensor> BoxesFromJson(const JsonReader& r, simdjson::dom::element e,
@@ -258,7 +235,7 @@ std::string ResultsToJson(const DetectionResults& results) {
       for (size_t k = 0; k < results.segms[i][c].size(); ++k) {
         const ops::Rle& rle = results.segms[i][c][k];
         absl::StrAppend(&segms, k ? ", " : "", "{\"size\": [", rle.h, ", ", rle.w,
-                        "], \"counts\": \"", Escaped(ops::ToString(rle)), "\"}");
+                        "], \"counts\": ", JsonQuoted(ops::ToString(rle)), "}");
       }
       absl::StrAppend(&segms, "]");
     }
@@ -269,7 +246,7 @@ std::string ResultsToJson(const DetectionResults& results) {
       for (size_t c = 0; c < results.mask_scores[i].size(); ++c) {
         absl::StrAppend(&scores, c ? ", " : "", "[");
         for (size_t k = 0; k < results.mask_scores[i][c].size(); ++k) {
-          absl::StrAppend(&scores, k ? ", " : "", Num(results.mask_scores[i][c][k]));
+          absl::StrAppend(&scores, k ? ", " : "", ShortestDouble(results.mask_scores[i][c][k]));
         }
         absl::StrAppend(&scores, "]");
       }
@@ -415,7 +392,7 @@ absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,
         double score = p[k * 5 + 4];
         const int64_t cat = (proposals || which == "proposal") ? 1 : cat_ids[c];
         absl::StrAppend(&out, any ? ", " : "", "{\"image_id\": ", img_ids[i], ", \"bbox\": [",
-                        Num(x1), ", ", Num(y1), ", ", Num(x2 - x1), ", ", Num(y2 - y1), "]");
+                        ShortestDouble(x1), ", ", ShortestDouble(y1), ", ", ShortestDouble(x2 - x1), ", ", ShortestDouble(y2 - y1), "]");
         if (which == "segm") {
           if (!results.mask_scores.empty()) score = results.mask_scores[i][c][k];
           std::string counts;
@@ -424,11 +401,11 @@ absl::StatusOr<std::string> ResultsToCocoJson(const DetectionResults& results,
             counts += ch;
           }
           const ops::Rle& rle = results.segms[i][c][k];
-          absl::StrAppend(&out, ", \"score\": ", Num(score), ", \"category_id\": ", cat,
+          absl::StrAppend(&out, ", \"score\": ", ShortestDouble(score), ", \"category_id\": ", cat,
                           ", \"segmentation\": {\"size\": [", rle.h, ", ", rle.w,
                           "], \"counts\": \"", counts, "\"}}");
         } else {
-          absl::StrAppend(&out, ", \"score\": ", Num(score), ", \"category_id\": ", cat, "}");
+          absl::StrAppend(&out, ", \"score\": ", ShortestDouble(score), ", \"category_id\": ", cat, "}");
         }
         any = true;
       }

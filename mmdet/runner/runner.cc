@@ -2,7 +2,6 @@
 
 #include <sys/time.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -34,17 +33,6 @@ std::string Now(const char* format, bool millis) {
 double Round5(double x) {
   if (!std::isfinite(x)) return x;
   return std::strtod(absl::StrFormat("%.5f", x).c_str(), nullptr);
-}
-
-std::string JsonDouble(double x) {
-  if (std::isnan(x)) return "NaN";
-  if (std::isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  std::string s = ec == std::errc() ? std::string(buf, end) : absl::StrCat(x);
-  // Python writes integral floats with ".0".
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
 }
 
 void LogBuffer::Update(const std::vector<std::pair<std::string, double>>& vars, int count) {

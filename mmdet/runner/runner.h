@@ -164,8 +164,6 @@ class Runner {
 
 // Python's round(x, 5).
 double Round5(double x);
-// A double as Python's json.dumps writes it (shortest round trip; NaN, Infinity).
-std::string JsonDouble(double x);
 
 }  // namespace mmdet::runner
 

@@ -10,6 +10,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/core/pth/pth.h"
 #include "mmdet/runner/checkpoint/training_checkpoint.h"
 #include "mmdet/runner/hooks/standard_hooks.h"
@@ -172,8 +173,8 @@ TEST(RunnerTest, LogBufferAveragesTheLastNWeighted) {
   buffer.ClearOutput();
   EXPECT_FALSE(buffer.ready());
   EXPECT_EQ(Round5(0.123456789), 0.12346);
-  EXPECT_EQ(JsonDouble(Round5(2.0)), "2.0");
-  EXPECT_EQ(JsonDouble(1e-05), "1e-05");
+  EXPECT_EQ(PythonJsonFloat(Round5(2.0)), "2.0");
+  EXPECT_EQ(PythonJsonFloat(1e-05), "1e-05");
 }
 
 TEST(RunnerTest, LogsCheckpointsAndScheduleAsMmcv) {

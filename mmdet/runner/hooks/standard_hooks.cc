@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/json_writer.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/runner/optim/optimizer_builder.h"
 #include "torch/nn/utils/clip_grad.h"
@@ -171,10 +172,10 @@ absl::Status TextLoggerHook::Log(Runner& runner) {
   std::string json = absl::StrFormat(
       "{\"mode\": \"train\", \"epoch\": %d, \"iter\": %d, \"lr\": %s, \"time\": %s, "
       "\"data_time\": %s, \"memory\": %d",
-      epoch, iter, JsonDouble(Round5(lr)), JsonDouble(Round5(time)),
-      JsonDouble(Round5(data_time)), memory);
+      epoch, iter, PythonJsonFloat(Round5(lr)), PythonJsonFloat(Round5(time)),
+      PythonJsonFloat(Round5(data_time)), memory);
   for (const auto& [name, value] : rest) {
-    absl::StrAppend(&json, ", \"", name, "\": ", JsonDouble(Round5(value)));
+    absl::StrAppend(&json, ", ", JsonQuoted(name), ": ", PythonJsonFloat(Round5(value)));
   }
   json += "}";
   std::ofstream out(json_path_, std::ios::app);
