@@ -1,20 +1,33 @@
 // Trains a detector from a config (MMDetection v2.0's tools/train.py), on one process:
 //
-//   train CONFIG [--work-dir DIR] [--resume-from CKPT] [--no-validate] [--gpus N | --gpu-ids I ...]
-//         [--seed S] [--deterministic] [--autoscale-lr] [--launcher none] [--options K=V ...]
+//   train CONFIG [--work-dir DIR] [--resume-from CKPT] [--validate | --no-validate]
+//         [--gpus N | --gpu-ids I ...] [--seed S] [--deterministic] [--autoscale-lr]
+//         [--launcher none|pytorch|slurm] [--local_rank R] [--options K=V ...]
 //
 // Writes into the work dir: the config (<config name>.pbtxt), <YYYYmmdd_HHMMSS>.log (mmcv's
 // text log, also on stderr), <YYYYmmdd_HHMMSS>.log.json (first line {"env_info", "seed"},
 // then one line per log_config.interval iterations, as MMDetection's), epoch_N.pth every
 // checkpoint_config.interval epochs and latest.pth pointing at the newest. `resume_from`
 // continues a run (weights, optimizer, lr schedule, epoch, iteration); `load_from` starts
-// from a checkpoint's weights at epoch 0. The model trains on the first of --gpu-ids when
+// from a checkpoint's weights at epoch 0. One process trains on the first of --gpu-ids when
 // CUDA is available, else on the CPU.
 //
-// Not yet here (issue 12 continues): distributed launchers (pytorch, slurm), several GPUs in
-// one process, validation during training (EvalHook) and workflow val stages.
+// Unless --no-validate (or without data.val), the val set is evaluated every
+// evaluation.interval epochs with evaluation.metric (EvalHook); its metrics are logged as the
+// val line of the log.json.
+//
+// Distributed (--launcher pytorch | slurm; tools/dist_train.sh, tools/slurm_train.sh): one
+// process per GPU (or per CPU worker with Gloo) over c10d, as MMDetection's
+// MMDistributedDataParallel: rank 0's weights broadcast at start, gradients averaged with
+// bucketed all-reduces during backward, each rank training on its DistributedGroupSampler
+// share (imgs_per_gpu per rank), losses logged as the ranks' mean, evaluation on every rank's
+// share gathered to rank 0; only rank 0 writes logs and checkpoints.
+//
+// Not yet here (issue 12 continues): several GPUs in one process (MMDetection v2.0 neither)
+// and workflow val stages.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -37,6 +50,11 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/runner/checkpoint/training_checkpoint.h"
 #include "mmdet/runner/detector_source.h"
+#include "mmdet/runner/dist/collect_results.h"
+#include "mmdet/runner/dist/dist_env.h"
+#include "mmdet/runner/dist/grad_sync.h"
+#include "mmdet/runner/dist/process_group.h"
+#include "mmdet/runner/hooks/eval_hook.h"
 #include "mmdet/runner/hooks/standard_hooks.h"
 #include "mmdet/runner/optim/optimizer_builder.h"
 #include "mmdet/runner/runner.h"
@@ -48,19 +66,28 @@
 ABSL_FLAG(std::string, work_dir, "", "Folder for logs and checkpoints (overrides work_dir).");
 ABSL_FLAG(std::string, resume_from, "", "Checkpoint to resume from (overrides resume_from).");
 ABSL_FLAG(bool, no_validate, false,
-          "Do not evaluate during training (EvalHook is not implemented yet, so this only "
-          "silences the notice).");
+          "Do not evaluate the val set during training (MMDetection v2.0's default is to).");
+ABSL_FLAG(bool, validate, false,
+          "Evaluate the val set every evaluation.interval epochs (v1.2's flag; the default "
+          "unless --no-validate; with it, a config without data.val is an error).");
 ABSL_FLAG(int, gpus, 1, "Number of GPUs (one process: only 1 is supported yet).");
 ABSL_FLAG(std::vector<std::string>, gpu_ids, {}, "GPU ids (one process: only one).");
 ABSL_FLAG(int64_t, seed, -1, "Random seed (overrides seed; -1: the config's, else unseeded).");
 ABSL_FLAG(bool, deterministic, false, "Deterministic cuDNN (slower).");
 ABSL_FLAG(bool, autoscale_lr, false,
           "Linear scaling rule: lr x world_size x imgs_per_gpu / 16.");
-ABSL_FLAG(std::string, launcher, "none", "Job launcher: none (pytorch, slurm: not yet).");
-ABSL_FLAG(int, local_rank, 0, "Set by torch.distributed.launch (ignored with --launcher none).");
+ABSL_FLAG(std::string, launcher, "none",
+          "Job launcher: none (one process), pytorch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, "
+          "LOCAL_RANK: tools/dist_train.sh, torchrun) or slurm (SLURM_*: tools/slurm_train.sh).");
+ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch (LOCAL_RANK wins when set).");
 
 namespace mmdet::tools {
 namespace {
+
+// Rendezvous and collective timeout. A rank that dies closes its sockets, and the others fail
+// at their next collective at once; the timeout only bounds a rank that hangs (rank 0
+// evaluating while the others wait is legitimately long).
+constexpr std::chrono::milliseconds kDistTimeout = std::chrono::minutes(30);
 
 // With a seed, torch's generator is reseeded from (seed, epoch) before every epoch, so a run
 // resumed after epoch N draws the same random numbers (samplers, dropout) in epoch N + 1 as
@@ -97,11 +124,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
   MMDET_ASSIGN_OR_RETURN(config::Config cfg, LoadToolConfig(&args));
   MMDET_RETURN_IF_ERROR(NoExtraArgs(args));
 
-  if (absl::GetFlag(FLAGS_launcher) != "none") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--launcher ", absl::GetFlag(FLAGS_launcher),
-        ": distributed training is not implemented yet (only --launcher none)"));
-  }
+  MMDET_ASSIGN_OR_RETURN(const runner::DistEnv dist,
+                         runner::ReadDistEnv(absl::GetFlag(FLAGS_launcher),
+                                             cfg.dist_params().port(),
+                                             absl::GetFlag(FLAGS_local_rank)));
   std::vector<int> gpu_ids;
   for (const std::string& id : absl::GetFlag(FLAGS_gpu_ids)) {
     int v = 0;
@@ -114,10 +140,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
     if (absl::GetFlag(FLAGS_gpus) < 1) return absl::InvalidArgumentError("--gpus: must be >= 1");
     for (int i = 0; i < absl::GetFlag(FLAGS_gpus); ++i) gpu_ids.push_back(i);
   }
-  if (gpu_ids.size() > 1) {
+  if (gpu_ids.size() > 1 && !dist.distributed) {
     return absl::InvalidArgumentError(
-        "--gpus/--gpu-ids: several GPUs in one process are not supported; use "
-        "tools/dist_train.sh (distributed training is not implemented yet either)");
+        "--gpus/--gpu-ids: several GPUs in one process are not supported (MMDetection v2.0 "
+        "neither); use tools/dist_train.sh CONFIG GPUS");
   }
   for (const auto& stage : cfg.workflow()) {
     if (stage.mode() != config::WorkflowStage::train) {
@@ -125,6 +151,13 @@ absl::Status Run(const std::vector<std::string>& positional) {
     }
   }
   if (cfg.total_epochs() < 1) return absl::InvalidArgumentError("total_epochs: must be >= 1");
+  if (absl::GetFlag(FLAGS_validate) && absl::GetFlag(FLAGS_no_validate)) {
+    return absl::InvalidArgumentError("--validate and --no-validate: choose one");
+  }
+  const bool validate = !absl::GetFlag(FLAGS_no_validate) && cfg.data().has_val();
+  if (absl::GetFlag(FLAGS_validate) && !cfg.data().has_val()) {
+    return absl::InvalidArgumentError("--validate: the config has no data.val");
+  }
 
   std::string work_dir = absl::GetFlag(FLAGS_work_dir);
   if (work_dir.empty()) work_dir = cfg.work_dir();
@@ -137,7 +170,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
   const int imgs_per_gpu = cfg.data().imgs_per_gpu();
   if (imgs_per_gpu < 1) return absl::InvalidArgumentError("data.imgs_per_gpu: must be >= 1");
   if (absl::GetFlag(FLAGS_autoscale_lr)) {
-    const double scale = 1.0 * static_cast<double>(gpu_ids.size()) * imgs_per_gpu / 16.0;
+    const double gpus = dist.distributed ? dist.world_size : static_cast<double>(gpu_ids.size());
+    const double scale = gpus * imgs_per_gpu / 16.0;
     config::Optimizer* o = cfg.mutable_optimizer();
     if (o->has_sgd()) o->mutable_sgd()->set_lr(o->sgd().lr() * scale);
     else if (o->has_adam()) o->mutable_adam()->set_lr(o->adam().lr() * scale);
@@ -146,7 +180,11 @@ absl::Status Run(const std::vector<std::string>& positional) {
   }
 
   torch::Device device(torch::kCPU);
-  if (torch::cuda::is_available()) {
+  if (torch::cuda::is_available() && dist.distributed) {
+    // mmcv: torch.cuda.set_device(rank % num_gpus).
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(
+                                             dist.rank % static_cast<int>(torch::cuda::device_count())));
+  } else if (torch::cuda::is_available()) {
     if (gpu_ids[0] >= static_cast<int>(torch::cuda::device_count())) {
       return absl::InvalidArgumentError(absl::StrCat("--gpu-ids ", gpu_ids[0], ": only ",
                                                      torch::cuda::device_count(), " GPUs"));
@@ -154,11 +192,21 @@ absl::Status Run(const std::vector<std::string>& positional) {
     device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(gpu_ids[0]));
   }
 
+  // init_dist: the process group (NCCL on GPUs, Gloo on the CPU).
+  std::shared_ptr<runner::ProcessGroup> pg;
+  if (dist.distributed) {
+    std::string backend = cfg.dist_params().backend();
+    if (!device.is_cuda() && backend == "nccl") backend = "gloo";
+    MMDET_ASSIGN_OR_RETURN(pg, runner::ProcessGroup::Init(dist, backend, kDistTimeout));
+  }
+
   MMDET_RETURN_IF_ERROR(MakeDirs(work_dir));
   std::string config_text;
   google::protobuf::TextFormat::PrintToString(cfg, &config_text);
-  MMDET_RETURN_IF_ERROR(
-      WriteFileAtomically(JoinPath(work_dir, Stem(config_path) + ".pbtxt"), config_text));
+  if (dist.rank == 0) {
+    MMDET_RETURN_IF_ERROR(
+        WriteFileAtomically(JoinPath(work_dir, Stem(config_path) + ".pbtxt"), config_text));
+  }
 
   // set_random_seed(seed, deterministic).
   if (cfg.has_seed()) torch::manual_seed(static_cast<uint64_t>(cfg.seed()));
@@ -169,6 +217,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
 
   runner::RunnerOptions ro;
   ro.work_dir = work_dir;
+  ro.rank = dist.rank;
+  ro.world_size = dist.world_size;
   ro.max_epochs = cfg.total_epochs();
   const std::string env_info = EnvInfo(device);
   ro.meta_json = absl::StrCat("{\"env_info\": ", JsonQuoted(env_info), ", \"seed\": ",
@@ -185,7 +235,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
                          runner::BuildOptimizer(cfg.optimizer(), *model));
   runner::Runner runner(*model, optimizer.get(), ro);
   runner.LogInfo("Environment info:\n" + env_info);
-  runner.LogInfo("Distributed training: False");
+  runner.LogInfo(dist.distributed
+                     ? absl::StrCat("Distributed training: True (", pg->backend(), ", world size ",
+                                    dist.world_size, ")")
+                     : "Distributed training: False");
   runner.LogInfo("Config:\n" + config_text);
   if (!pretrained.clean()) runner.LogInfo(pretrained.Message());
 
@@ -203,13 +256,19 @@ absl::Status Run(const std::vector<std::string>& positional) {
     runner.LogInfo("load checkpoint from " + cfg.load_from());
     if (!report->clean()) runner.LogInfo(report->Message());
   }
-  if (!absl::GetFlag(FLAGS_no_validate) && cfg.has_evaluation()) {
-    runner.LogInfo(
-        "validation during training (EvalHook) is not implemented yet: evaluate the "
-        "checkpoints with the test tool (--no-validate silences this)");
+
+  std::unique_ptr<runner::GradientSync> grad_sync;
+  if (pg) {
+    // DDP at construction: rank 0's weights (after load_from / resume, which every rank did)
+    // everywhere; then the gradient buckets.
+    MMDET_RETURN_IF_ERROR(runner::BroadcastModuleState(*pg, *model));
+    grad_sync = std::make_unique<runner::GradientSync>(pg, *model);
   }
 
   datasets::LoaderConfig lc;
+  lc.distributed = dist.distributed;
+  lc.world_size = dist.world_size;
+  lc.rank = dist.rank;
   lc.imgs_per_gpu = imgs_per_gpu;
   lc.workers_per_gpu = cfg.data().workers_per_gpu();
   lc.seed = cfg.has_seed() ? static_cast<uint64_t>(cfg.seed()) : 0;
@@ -224,6 +283,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   hooks.checkpoint_meta.config = config_text;
   hooks.checkpoint_meta.classes = dataset->classes();
   hooks.log_config = cfg.log_config();
+  hooks.grad_reducer = grad_sync.get();
   if (device.is_cuda()) {
     hooks.memory_mb = [] { return int64_t{0}; };  // peak-memory statistics: not yet
   }
@@ -233,7 +293,26 @@ absl::Status Run(const std::vector<std::string>& positional) {
     runner.RegisterHook(std::make_shared<EpochSeedHook>(static_cast<uint64_t>(cfg.seed())),
                         runner::kHookHighest);
   }
-  runner::DetectorTrainSource source(*model, *loader, device);
+  if (validate) {
+    runner::EvalHookOptions eo;
+    eo.evaluation = cfg.evaluation();
+    eo.val = cfg.data().val();
+    eo.workers_per_gpu = cfg.data().workers_per_gpu();
+    if (pg) {
+      // DistEvalHook: each rank tests its share; rank 0 evaluates.
+      eo.distributed = true;
+      eo.world_size = dist.world_size;
+      eo.rank = dist.rank;
+      eo.gather = [pg](const evaluation::DetectionResults& shard,
+                       const std::vector<size_t>& indices, size_t total) {
+        return runner::CollectResults(*pg, shard, indices, total);
+      };
+    }
+    MMDET_ASSIGN_OR_RETURN(std::shared_ptr<runner::EvalHook> eval_hook,
+                           runner::BuildEvalHook(*model, device, eo));
+    runner.RegisterHook(eval_hook, runner::kHookNormal);
+  }
+  runner::DetectorTrainSource source(*model, *loader, device, pg.get());
   runner.LogInfo(absl::StrCat("Start running, work_dir: ", work_dir, ", workflow: [('train', 1)], "
                               "max: ", cfg.total_epochs(), " epochs"));
   return runner.Run(source);
@@ -244,9 +323,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
-      {.usage = "train CONFIG [--work-dir DIR] [--resume-from CKPT] [--no-validate] [--gpus N] "
+      {.usage = "train CONFIG [--work-dir DIR] [--resume-from CKPT] [--validate | --no-validate] [--gpus N] "
                 "[--gpu-ids I] [--seed S] [--deterministic] [--autoscale-lr] "
-                "[--launcher none] [--options KEY=VALUE ...]",
+                "[--launcher none|pytorch|slurm] [--options KEY=VALUE ...]",
        .takes_config = true,
        .list_flags = {"gpu_ids"}},
       argc, argv);

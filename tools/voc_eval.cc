@@ -12,9 +12,9 @@
 #include "mmdet/config/loader.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/evaluation/dataset_metrics.h"
+#include "mmdet/evaluation/dataset_evaluation.h"
 #include "mmdet/evaluation/results.h"
 #include "tools/tool_main.h"
-#include "tools/voc_annotations.h"
 
 ABSL_FLAG(double, iou_thr, 0.5, "IoU threshold of a true positive.");
 
@@ -23,7 +23,8 @@ namespace mmdet::tools {
 absl::Status Run(const std::vector<std::string>& args) {
   if (args.size() != 2) return absl::InvalidArgumentError("expected RESULT.pkl CONFIG");
   MMDET_ASSIGN_OR_RETURN(const config::Config cfg, LoadConfig(args[1], ConfigOverrides()));
-  MMDET_ASSIGN_OR_RETURN(const VocTestSet voc, LoadVocTestSet(cfg));
+  MMDET_ASSIGN_OR_RETURN(const evaluation::VocTestSet voc,
+                         evaluation::LoadVocTestSet(cfg.data().test(), "data.test"));
   MMDET_ASSIGN_OR_RETURN(const evaluation::DetectionResults results,
                          evaluation::LoadResultsPickle(args[0]));
   evaluation::VocMetricOptions m;

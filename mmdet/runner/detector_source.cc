@@ -55,6 +55,19 @@ absl::StatusOr<StepOutput> DetectorTrainSource::TrainStep() {
     if (!out.losses.loss.defined()) {
       return absl::InvalidArgumentError("the model returned no loss terms");
     }
+    if (pg_ != nullptr && pg_->world_size() > 1 && !out.losses.log_vars.empty()) {
+      std::vector<torch::Tensor> values;
+      for (const auto& [name, v] : out.losses.log_vars) {
+        values.push_back(v.detach().to(torch::kCPU, torch::kFloat32).reshape({1}));
+      }
+      torch::Tensor all = torch::cat(values).div_(static_cast<double>(pg_->world_size()));
+      if (pg_->backend() == "nccl") all = all.to(device_);
+      MMDET_RETURN_IF_ERROR(pg_->AllReduceSum(all));
+      all = all.to(torch::kCPU);
+      for (size_t k = 0; k < out.losses.log_vars.size(); ++k) {
+        out.losses.log_vars[k].second = all[static_cast<int64_t>(k)];
+      }
+    }
     return out;
   } catch (const std::exception& e) {
     std::string names;

@@ -1,5 +1,8 @@
 // The runner's TrainSource for a detector: batches from a DataLoader (images moved to
-// `device`), forward_train and parse_losses (mmdet's batch_processor).
+// `device`), forward_train and parse_losses (mmdet's batch_processor). Distributed (a process
+// group given), the logged values are averaged over the ranks as _parse_losses does
+// (each divided by the world size, then all-reduced), so every rank logs and checks the same
+// numbers.
 #ifndef MMDET_RUNNER_DETECTOR_SOURCE_H_
 #define MMDET_RUNNER_DETECTOR_SOURCE_H_
 
@@ -9,6 +12,7 @@
 
 #include "mmdet/datasets/loader/data_loader.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/runner/dist/process_group.h"
 #include "mmdet/runner/runner.h"
 
 namespace mmdet::runner {
@@ -19,8 +23,8 @@ models::GroundTruth BatchGroundTruth(const datasets::Batch& batch, const torch::
 class DetectorTrainSource : public TrainSource {
  public:
   DetectorTrainSource(models::DetectorImpl& model, datasets::DataLoader& loader,
-                      torch::Device device)
-      : model_(model), loader_(loader), device_(device) {}
+                      torch::Device device, ProcessGroup* pg = nullptr)
+      : model_(model), loader_(loader), device_(device), pg_(pg) {}
   size_t num_batches() const override { return loader_.num_batches(); }
   void StartEpoch(int64_t epoch) override { loader_.StartEpoch(epoch); }
   absl::StatusOr<bool> NextBatch() override;
@@ -30,6 +34,7 @@ class DetectorTrainSource : public TrainSource {
   models::DetectorImpl& model_;
   datasets::DataLoader& loader_;
   torch::Device device_;
+  ProcessGroup* pg_;
   std::optional<datasets::Batch> batch_;
 };
 

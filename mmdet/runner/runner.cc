@@ -58,7 +58,25 @@ void LogBuffer::Average(int n) {
     output_.emplace_back(key, evaluation::PairwiseSum(weighted.data(), weighted.size()) /
                                   static_cast<double>(total));
   }
+  items_.clear();
+  for (const auto& [key, value] : output_) items_.push_back({key, value, "", false});
   ready_ = true;
+}
+
+void LogBuffer::SetOutput(const std::string& key, double value) {
+  output_.emplace_back(key, value);
+  items_.push_back({key, value, "", false});
+}
+
+void LogBuffer::SetOutputText(const std::string& key, const std::string& text) {
+  items_.push_back({key, 0, text, true});
+}
+
+bool LogBuffer::has_output(const std::string& key) const {
+  for (const LogItem& item : items_) {
+    if (item.key == key) return true;
+  }
+  return false;
 }
 
 void LogBuffer::Clear() {
@@ -69,6 +87,7 @@ void LogBuffer::Clear() {
 
 void LogBuffer::ClearOutput() {
   output_.clear();
+  items_.clear();
   ready_ = false;
 }
 

@@ -81,22 +81,38 @@ class Hook {
   virtual absl::Status AfterTrainIter(Runner&) { return absl::OkStatus(); }
 };
 
+// One log_buffer.output entry: a number, or a string (an evaluation's copypaste line).
+struct LogItem {
+  std::string key;
+  double number = 0;
+  std::string text;
+  bool is_text = false;
+};
+
 // mmcv's LogBuffer: per key, the history of (value, count); Average(n) sets the output to
 // the count-weighted mean of the last n values (np.sum(values * nums) / np.sum(nums)).
+// An EvalHook writes its metrics into the output directly (SetOutput*) and marks it ready.
 class LogBuffer {
  public:
   void Update(const std::vector<std::pair<std::string, double>>& vars, int count = 1);
   void Average(int n = 0);  // 0: everything
   void Clear();             // history and output
   void ClearOutput();
+  void SetOutput(const std::string& key, double value);
+  void SetOutputText(const std::string& key, const std::string& text);
+  void set_ready() { ready_ = true; }
   bool ready() const { return ready_; }
-  // Keys in first-update order.
+  bool has_output(const std::string& key) const;
+  // The numeric output, keys in first-update order.
   const std::vector<std::pair<std::string, double>>& output() const { return output_; }
+  // Every output entry (numbers and strings) in insertion order.
+  const std::vector<LogItem>& items() const { return items_; }
 
  private:
   std::vector<std::string> keys_;
   std::map<std::string, std::pair<std::vector<double>, std::vector<int64_t>>> history_;
   std::vector<std::pair<std::string, double>> output_;
+  std::vector<LogItem> items_;
   bool ready_ = false;
 };
 

@@ -61,7 +61,13 @@ absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
   torch::optim::Optimizer* optimizer = runner.optimizer();
   if (optimizer == nullptr) return absl::OkStatus();
   optimizer->zero_grad();
-  runner.outputs().losses.loss.backward();
+  if (reducer_ != nullptr) reducer_->Prepare();
+  try {
+    runner.outputs().losses.loss.backward();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("backward: ", e.what()));
+  }
+  if (reducer_ != nullptr) MMDET_RETURN_IF_ERROR(reducer_->Finish());
   if (cfg_.has_grad_clip()) {
     std::vector<torch::Tensor> params;
     for (const torch::Tensor& p : runner.model().parameters()) {
@@ -140,16 +146,19 @@ absl::Status TextLoggerHook::AfterTrainEpoch(Runner& runner) {
 }
 
 absl::Status TextLoggerHook::Log(Runner& runner) {
-  const auto& output = runner.log_buffer().output();
+  // mmcv 0.5: a train line when the output has `time` (IterTimerHook), else a val line (the
+  // EvalHook's metrics after an epoch).
+  const LogBuffer& buffer = runner.log_buffer();
+  const bool train = buffer.has_output("time");
   double time = 0, data_time = 0;
-  std::vector<std::pair<std::string, double>> rest;
-  for (const auto& [name, value] : output) {
-    if (name == "time") {
-      time = value;
-    } else if (name == "data_time") {
-      data_time = value;
+  std::vector<LogItem> rest;
+  for (const LogItem& item : buffer.items()) {
+    if (item.key == "time" && !item.is_text) {
+      time = item.number;
+    } else if (item.key == "data_time" && !item.is_text) {
+      data_time = item.number;
     } else {
-      rest.emplace_back(name, value);
+      rest.push_back(item);
     }
   }
   const std::vector<double> lrs = runner.current_lr();
@@ -158,24 +167,39 @@ absl::Status TextLoggerHook::Log(Runner& runner) {
   const int epoch = runner.epoch() + 1;
   const int64_t iter = runner.inner_iter() + 1;
 
-  time_sec_tot_ += time * interval_;
-  const double time_sec_avg = time_sec_tot_ / static_cast<double>(runner.iter() - start_iter_ + 1);
-  const double eta_sec = time_sec_avg * static_cast<double>(runner.max_iters() - runner.iter() - 1);
-  std::string line = absl::StrFormat(
-      "Epoch [%d][%d/%d]\tlr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %d", epoch,
-      iter, runner.num_batches(), lr, TimeDelta(static_cast<int64_t>(eta_sec)), time, data_time,
-      memory);
-  for (const auto& [name, value] : rest) absl::StrAppendFormat(&line, ", %s: %.4f", name, value);
+  // The text line: runner.mode is 'train' after a train epoch too, so val metrics follow the
+  // same "Epoch [e][i/n]\tlr: ..., " head as mmcv 0.5 prints them.
+  std::string line = absl::StrFormat("Epoch [%d][%d/%d]\tlr: %.3e, ", epoch, iter,
+                                     runner.num_batches(), lr);
+  if (train) {
+    time_sec_tot_ += time * interval_;
+    const double time_sec_avg =
+        time_sec_tot_ / static_cast<double>(runner.iter() - start_iter_ + 1);
+    const double eta_sec =
+        time_sec_avg * static_cast<double>(runner.max_iters() - runner.iter() - 1);
+    absl::StrAppendFormat(&line, "eta: %s, time: %.3f, data_time: %.3f, memory: %d, ",
+                          TimeDelta(static_cast<int64_t>(eta_sec)), time, data_time, memory);
+  }
+  std::vector<std::string> items;
+  for (const LogItem& item : rest) {
+    items.push_back(item.is_text ? absl::StrCat(item.key, ": ", item.text)
+                                 : absl::StrFormat("%s: %.4f", item.key, item.number));
+  }
+  line += absl::StrJoin(items, ", ");
   runner.LogInfo(line);
 
   if (runner.rank() != 0) return absl::OkStatus();
-  std::string json = absl::StrFormat(
-      "{\"mode\": \"train\", \"epoch\": %d, \"iter\": %d, \"lr\": %s, \"time\": %s, "
-      "\"data_time\": %s, \"memory\": %d",
-      epoch, iter, PythonJsonFloat(Round5(lr)), PythonJsonFloat(Round5(time)),
-      PythonJsonFloat(Round5(data_time)), memory);
-  for (const auto& [name, value] : rest) {
-    absl::StrAppend(&json, ", ", JsonQuoted(name), ": ", PythonJsonFloat(Round5(value)));
+  std::string json = absl::StrFormat("{\"mode\": \"%s\", \"epoch\": %d, \"iter\": %d, \"lr\": %s",
+                                     train ? "train" : "val", epoch, iter,
+                                     PythonJsonFloat(Round5(lr)));
+  if (train) {
+    absl::StrAppend(&json, ", \"time\": ", PythonJsonFloat(Round5(time)),
+                    ", \"data_time\": ", PythonJsonFloat(Round5(data_time)),
+                    ", \"memory\": ", memory);
+  }
+  for (const LogItem& item : rest) {
+    absl::StrAppend(&json, ", ", JsonQuoted(item.key), ": ",
+                    item.is_text ? JsonQuoted(item.text) : PythonJsonFloat(Round5(item.number)));
   }
   json += "}";
   std::ofstream out(json_path_, std::ios::app);
@@ -188,7 +212,8 @@ absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& o
   MMDET_ASSIGN_OR_RETURN(LrUpdater updater,
                          LrUpdater::Create(options.lr_config, options.base_lrs));
   runner.RegisterHook(std::make_shared<LrUpdaterHook>(std::move(updater)), kHookVeryHigh);
-  runner.RegisterHook(std::make_shared<OptimizerHook>(options.optimizer_config), kHookHigh);
+  runner.RegisterHook(
+      std::make_shared<OptimizerHook>(options.optimizer_config, options.grad_reducer), kHookHigh);
   const config::CheckpointConfig& ckpt = options.checkpoint_config;
   if (ckpt.interval() <= 0) {
     return absl::InvalidArgumentError("checkpoint_config.interval: must be positive");

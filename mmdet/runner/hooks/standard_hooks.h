@@ -44,13 +44,24 @@ class LrUpdaterHook : public Hook {
   LrUpdater updater_;
 };
 
+// What distributed training does around backward (GradientSync, dist/grad_sync.h): Prepare
+// before it, Finish after it (the gradients averaged over the ranks) and before clipping.
+class GradReducer {
+ public:
+  virtual ~GradReducer() = default;
+  virtual void Prepare() = 0;
+  virtual absl::Status Finish() = 0;
+};
+
 class OptimizerHook : public Hook {
  public:
-  explicit OptimizerHook(config::OptimizerHookConfig cfg) : cfg_(std::move(cfg)) {}
+  explicit OptimizerHook(config::OptimizerHookConfig cfg, GradReducer* reducer = nullptr)
+      : cfg_(std::move(cfg)), reducer_(reducer) {}
   absl::Status AfterTrainIter(Runner& runner) override;
 
  private:
   config::OptimizerHookConfig cfg_;
+  GradReducer* reducer_;
 };
 
 class CheckpointHook : public Hook {
@@ -118,6 +129,7 @@ struct TrainingHooksOptions {
   CheckpointMeta checkpoint_meta;
   config::LogConfig log_config;  // no hooks: one text_logger_hook
   std::function<int64_t()> memory_mb;
+  GradReducer* grad_reducer = nullptr;  // distributed: the gradient all-reduce
 };
 
 // mmcv's register_training_hooks. Errors name the config field.
