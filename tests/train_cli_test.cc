@@ -1,5 +1,6 @@
 // train end to end on a tiny generated shapes set: mmcv's log files and checkpoints, exact
 // resume (--seed, --deterministic), load_from, and one-line errors with exit code 2.
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@ namespace mmdet {
 namespace {
 
 using ::mmdet::testing::RunCli;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kTool[] = "tools/train";
@@ -55,9 +58,13 @@ class TrainCliTest : public ::testing::Test {
                                   std::vector<std::string> options) {
     std::vector<std::string> args = {kConfig, "--work-dir", work_dir, "--seed", "0",
                                      "--deterministic"};
+    if (std::find(extra.begin(), extra.end(), "--validate") == extra.end()) {
+      args.push_back("--no-validate");
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("--options");
     args.push_back("data.train.coco_dataset.data_root=" + Tmp() + "/shapes/");
+    args.push_back("data.val.coco_dataset.data_root=" + Tmp() + "/shapes/");
     args.push_back("log_config.interval=1");
     args.push_back("data.workers_per_gpu=1");
     args.insert(args.end(), options.begin(), options.end());
@@ -107,12 +114,46 @@ TEST_F(TrainCliTest, LogsCheckpointsAndResumesExactly) {
   EXPECT_THAT(from[1], HasSubstr("\"epoch\": 1, \"iter\": 1, \"lr\": 2e-05, "));
 }
 
+TEST_F(TrainCliTest, ValidateWritesTheValLineAfterEachEvaluation) {
+  const std::string dir = Tmp() + "/validate";
+  auto r = Train(dir, {"--validate"}, {"total_epochs=2", "evaluation.interval=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto json = JsonLog(dir);
+  // Meta, 3 train lines per epoch, one val line after epoch 2 only (interval 2).
+  ASSERT_EQ(json.size(), 8u);
+  EXPECT_THAT(json[3], StartsWith("{\"mode\": \"train\", \"epoch\": 1, \"iter\": 3, "));
+  EXPECT_THAT(json[7], StartsWith("{\"mode\": \"val\", \"epoch\": 2, \"iter\": 3, \"lr\": "));
+  for (const char* key : {"\"bbox_mAP\": ", "\"bbox_mAP_50\": ", "\"bbox_mAP_75\": ",
+                          "\"bbox_mAP_s\": ", "\"bbox_mAP_m\": ", "\"bbox_mAP_l\": ",
+                          "\"bbox_mAP_copypaste\": \""}) {
+    EXPECT_THAT(json[7], HasSubstr(key));
+  }
+  EXPECT_THAT(json[7], Not(HasSubstr("\"time\"")));
+  // The text log: pycocotools' summary, then mmcv 0.5's line with the metrics.
+  EXPECT_THAT(r.err, HasSubstr("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | "
+                               "maxDets=100 ] = "));
+  EXPECT_THAT(r.err, ContainsRegex("mmdet - INFO - Epoch \\[2\\]\\[3/3\\]\tlr: [0-9.]+e-[0-9]+, "
+                                   "bbox_mAP: [0-9.]+, bbox_mAP_50: "));
+}
+
 TEST_F(TrainCliTest, BadInputIsOneLineAndExitTwo) {
   struct Case {
     std::vector<std::string> extra, options;
     const char* message;
   } cases[] = {
-      {{"--launcher", "slurm"}, {}, "--launcher slurm: distributed training is not implemented"},
+      {{"--launcher", "slurm"}, {}, "SLURM_PROCID is not set"},
+      {{}, {"model.faster_rcnn.neck.fpn.num_outs=4"},
+       "model.faster_rcnn.rpn_head.rpn_head.anchor_generator.anchor_generator.strides has 5 "
+       "levels but model.faster_rcnn.neck.fpn.num_outs is 4: they must be equal"},
+      {{},
+       {"model.faster_rcnn.roi_head.standard_roi_head.bbox_roi_extractor.single_roi_extractor."
+        "featmap_strides=[4,8,16,32,64,128]"},
+       "featmap_strides has 6 levels but model.faster_rcnn.neck.fpn.num_outs is 5"},
+      {{"--launcher", "mpi"}, {}, "--launcher mpi: expected none, pytorch or slurm"},
+      {{"--validate", "--no-validate"}, {}, "--validate and --no-validate: choose one"},
+      {{"--validate"}, {"evaluation.metric=[mAP]"},
+       "evaluation.metric: metric 'mAP' is not supported by data.val (allowed: bbox, segm, "
+       "proposal, proposal_fast)"},
       {{"--resume-from", "/nonexistent.pth"}, {}, "/nonexistent.pth"},
       {{}, {"data.train.coco_dataset.ann_file=missing.json"}, "missing.json"},
       {{}, {"total_epochs=0"}, "total_epochs: must be >= 1"},

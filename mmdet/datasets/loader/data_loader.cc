@@ -52,7 +52,17 @@ absl::StatusOr<std::vector<Batch>> DataLoader::LoadBatch(size_t k) const {
   for (size_t position = begin; position < end; ++position) {
     const size_t index = indices_[position];
     Rng rng(MixSeed({options_.seed, static_cast<uint64_t>(epoch_), position}));
-    MMDET_ASSIGN_OR_RETURN(std::vector<Results> samples, dataset_->Get(index, rng));
+    // A pipeline that throws (an OpenCV error, out of memory) fails this batch with the
+    // image's name instead of ending the process from a worker thread.
+    absl::StatusOr<std::vector<Results>> got;
+    try {
+      got = dataset_->Get(index, rng);
+    } catch (const std::exception& e) {
+      got = absl::InternalError(absl::StrCat(dataset_->name(), ": image ", index, " (",
+                                             dataset_->image_info(index).filename, "): ",
+                                             e.what()));
+    }
+    MMDET_ASSIGN_OR_RETURN(std::vector<Results> samples, std::move(got));
     if (views.empty()) views.resize(samples.size());
     if (samples.size() != views.size()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -265,6 +265,51 @@ TEST_F(LoaderTest, FirstErrorNamesTheImageAndEndsTheEpoch) {
   EXPECT_FALSE(after->has_value());
 }
 
+// A dataset whose pipeline throws for one image (as cv::Mat operations or an allocation can).
+class ThrowingDataset : public Dataset {
+ public:
+  explicit ThrowingDataset(std::shared_ptr<Dataset> inner) : inner_(std::move(inner)) {}
+  size_t size() const override { return inner_->size(); }
+  const std::vector<std::string>& classes() const override { return inner_->classes(); }
+  const ImageInfo& image_info(size_t i) const override { return inner_->image_info(i); }
+  int group_flag(size_t i) const override { return inner_->group_flag(i); }
+  absl::StatusOr<AnnInfo> ann_info(size_t i) const override { return inner_->ann_info(i); }
+  absl::StatusOr<std::vector<Results>> Get(size_t i, Rng& rng) const override {
+    if (i == 2) throw std::bad_alloc();
+    return inner_->Get(i, rng);
+  }
+  bool test_mode() const override { return inner_->test_mode(); }
+  std::string name() const override { return inner_->name(); }
+
+ private:
+  std::shared_ptr<Dataset> inner_;
+};
+
+TEST_F(LoaderTest, AnExceptionInAWorkerIsAnErrorNamingTheImage) {
+  auto inner = MakeDataset(kTrainPipeline);
+  ASSERT_NE(inner, nullptr);
+  for (int workers : {0, 2}) {
+    LoaderConfig config;
+    config.imgs_per_gpu = 1;
+    config.workers_per_gpu = workers;
+    config.shuffle = false;
+    auto loader = BuildDataLoader(std::make_shared<ThrowingDataset>(inner), config);
+    ASSERT_TRUE(loader.ok());
+    (*loader)->StartEpoch(0);
+    absl::Status error;
+    while (true) {
+      auto batch = (*loader)->Next();
+      if (!batch.ok()) {
+        error = batch.status();
+        break;
+      }
+      if (!batch->has_value()) break;
+    }
+    EXPECT_THAT(std::string(error.message()), HasSubstr("image 2 (im2.png): std::bad_alloc"))
+        << workers;
+  }
+}
+
 TEST_F(LoaderTest, DistributedLoadersSplitTheEpoch) {
   auto dataset = MakeDataset(kTrainPipeline);
   ASSERT_NE(dataset, nullptr);
