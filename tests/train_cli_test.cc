@@ -1,5 +1,7 @@
 // train end to end on a tiny generated shapes set: mmcv's log files and checkpoints, exact
 // resume (--seed, --deterministic), load_from, and one-line errors with exit code 2.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -7,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "tests/cli_util.h"
 
 namespace mmdet {
@@ -134,6 +137,35 @@ TEST_F(TrainCliTest, ValidateWritesTheValLineAfterEachEvaluation) {
                                "maxDets=100 ] = "));
   EXPECT_THAT(r.err, ContainsRegex("mmdet - INFO - Epoch \\[2\\]\\[3/3\\]\tlr: [0-9.]+e-[0-9]+, "
                                    "bbox_mAP: [0-9.]+, bbox_mAP_50: "));
+}
+
+TEST_F(TrainCliTest, WorkflowValStageLogsTheValLosses) {
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  const std::string config = testing::WriteTempFile(
+      "workflow_val.pbtxt", "_base_: [\"" + std::string(cwd) + "/" + kConfig +
+                                "\"]\nworkflow { mode: train epochs: 1 }\n"
+                                "workflow { mode: val epochs: 1 }\n");
+  const std::string dir = Tmp() + "/workflow";
+  auto r = RunCli(kTool, {config, "--work-dir", dir, "--seed", "0", "--no-validate", "--options",
+                          "data.train.coco_dataset.data_root=" + Tmp() + "/shapes/",
+                          "data.val.coco_dataset.data_root=" + Tmp() + "/shapes/",
+                          "log_config.interval=1", "data.workers_per_gpu=1", "total_epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("workflow: [('train', 1), ('val', 1)]"));
+  auto json = JsonLog(dir);
+  // Meta, then per epoch 3 train lines and the val stage's line (2 val images, 1 batch).
+  ASSERT_EQ(json.size(), 9u);
+  for (int i : {4, 8}) {
+    EXPECT_THAT(json[i], StartsWith(absl::StrCat("{\"mode\": \"val\", \"epoch\": ", i / 4,
+                                                 ", \"iter\": 1, \"lr\": ")));
+    EXPECT_THAT(json[i], HasSubstr("\"loss_rpn_cls\": "));
+    EXPECT_THAT(json[i], HasSubstr("\"loss\": "));
+    EXPECT_THAT(json[i], Not(HasSubstr("\"time\"")));
+  }
+  EXPECT_THAT(json[5], StartsWith("{\"mode\": \"train\", \"epoch\": 2, \"iter\": 1, "));
+  EXPECT_THAT(r.err, HasSubstr("mmdet - INFO - Epoch(val) [1][1]\tloss_rpn_cls: "));
+  EXPECT_EQ(RunCli("/bin/sh", {"-c", "ls " + dir + "/epoch_2.pth"}).exit_code, 0);
 }
 
 TEST_F(TrainCliTest, BadInputIsOneLineAndExitTwo) {

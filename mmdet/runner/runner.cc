@@ -12,6 +12,7 @@
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/evaluation/numpy_compat.h"
+#include "torch/torch.h"
 
 namespace mmdet::runner {
 namespace {
@@ -129,15 +130,60 @@ void Runner::LogInfo(const std::string& line) {
   if (text_log_.is_open()) text_log_ << text << "\n" << std::flush;
 }
 
-absl::Status Runner::Run(TrainSource& source) {
-  num_batches_ = source.num_batches();
+absl::Status Runner::Run(TrainSource& source, TrainSource* val) {
+  train_batches_ = num_batches_ = source.num_batches();
   max_iters_ = static_cast<int64_t>(options_.max_epochs) * static_cast<int64_t>(num_batches_);
+  for (const WorkflowStage& stage : options_.workflow) {
+    if (stage.mode != "train" && stage.mode != "val") {
+      return absl::InvalidArgumentError("workflow: unknown mode '" + stage.mode + "'");
+    }
+    if (stage.epochs < 1) return absl::InvalidArgumentError("workflow: epochs must be >= 1");
+    if (stage.mode == "val" && val == nullptr) {
+      return absl::InvalidArgumentError("workflow: a val stage needs data.val");
+    }
+  }
   MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.BeforeRun(*this); }));
-  while (epoch_ < options_.max_epochs) MMDET_RETURN_IF_ERROR(TrainEpoch(source));
+  while (epoch_ < options_.max_epochs) {
+    for (const WorkflowStage& stage : options_.workflow) {
+      for (int e = 0; e < stage.epochs; ++e) {
+        if (stage.mode == "train") {
+          if (epoch_ >= options_.max_epochs) break;
+          MMDET_RETURN_IF_ERROR(TrainEpoch(source));
+        } else {
+          MMDET_RETURN_IF_ERROR(ValEpoch(*val));
+        }
+      }
+    }
+  }
   return CallHooks([&](Hook& h) { return h.AfterRun(*this); });
 }
 
+absl::Status Runner::ValEpoch(TrainSource& source) {
+  mode_ = "val";
+  model_.eval();
+  num_batches_ = source.num_batches();
+  source.StartEpoch(epoch_);
+  MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.BeforeValEpoch(*this); }));
+  for (int64_t i = 0;; ++i) {
+    MMDET_ASSIGN_OR_RETURN(bool loaded, source.NextBatch());
+    if (!loaded) break;
+    inner_iter_ = i;
+    MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.BeforeValIter(*this); }));
+    {
+      torch::NoGradGuard no_grad;
+      MMDET_ASSIGN_OR_RETURN(outputs_, source.TrainStep());
+    }
+    log_buffer_.Update(outputs_.losses.Values(), outputs_.num_samples);
+    MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.AfterValIter(*this); }));
+  }
+  MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.AfterValEpoch(*this); }));
+  num_batches_ = train_batches_;
+  mode_ = "train";
+  return absl::OkStatus();
+}
+
 absl::Status Runner::TrainEpoch(TrainSource& source) {
+  mode_ = "train";
   model_.train();
   source.StartEpoch(epoch_);
   MMDET_RETURN_IF_ERROR(CallHooks([&](Hook& h) { return h.BeforeTrainEpoch(*this); }));

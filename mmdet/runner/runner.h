@@ -5,7 +5,9 @@
 //   ...                                                                       // set, see hooks/
 //   MMDET_RETURN_IF_ERROR(runner.Run(source));
 //
-// Run trains from `epoch()` (0-based) to `max_epochs`: per epoch, source.StartEpoch, hooks'
+// Run trains from `epoch()` (0-based) to `max_epochs` (workflow stages in turn, as mmcv's
+// Runner.run; a val stage: the val source's losses under no_grad in eval mode, hooks'
+// Before/AfterVal*): per train epoch, source.StartEpoch, hooks'
 // BeforeTrainEpoch, then per batch: source.NextBatch (data loading, timed as data_time),
 // BeforeTrainIter, source.TrainStep (forward_train + parse_losses; the OptimizerHook does
 // backward and step in AfterTrainIter), the log buffer update with the step's log_vars and
@@ -79,6 +81,11 @@ class Hook {
   virtual absl::Status AfterTrainEpoch(Runner&) { return absl::OkStatus(); }
   virtual absl::Status BeforeTrainIter(Runner&) { return absl::OkStatus(); }
   virtual absl::Status AfterTrainIter(Runner&) { return absl::OkStatus(); }
+  // A workflow val stage (losses on data.val, no gradients).
+  virtual absl::Status BeforeValEpoch(Runner&) { return absl::OkStatus(); }
+  virtual absl::Status AfterValEpoch(Runner&) { return absl::OkStatus(); }
+  virtual absl::Status BeforeValIter(Runner&) { return absl::OkStatus(); }
+  virtual absl::Status AfterValIter(Runner&) { return absl::OkStatus(); }
 };
 
 // One log_buffer.output entry: a number, or a string (an evaluation's copypaste line).
@@ -116,9 +123,18 @@ class LogBuffer {
   bool ready_ = false;
 };
 
+// One workflow stage: ("train", 1) or ("val", 1).
+struct WorkflowStage {
+  std::string mode = "train";
+  int epochs = 1;
+};
+
 struct RunnerOptions {
   std::string work_dir;
   int max_epochs = 12;
+  // mmcv's workflow: the stages repeat until max_epochs train epochs are done; a val stage
+  // computes the losses on its source without gradients (Run's `val`).
+  std::vector<WorkflowStage> workflow = {{"train", 1}};
   int rank = 0;
   int world_size = 1;
   // The run's log name stem, "YYYYmmdd_HHMMSS" (empty: now).
@@ -132,7 +148,8 @@ class Runner {
   Runner(torch::nn::Module& model, torch::optim::Optimizer* optimizer, RunnerOptions options);
 
   void RegisterHook(std::shared_ptr<Hook> hook, int priority = kHookNormal);
-  absl::Status Run(TrainSource& source);
+  // `val` is needed when the workflow has a val stage.
+  absl::Status Run(TrainSource& source, TrainSource* val = nullptr);
 
   // Resume position.
   void SetProgress(int epoch, int64_t iter) {
@@ -144,6 +161,8 @@ class Runner {
   int64_t iter() const { return iter_; }
   int64_t inner_iter() const { return inner_iter_; }
   int max_epochs() const { return options_.max_epochs; }
+  // "train" or "val" (the stage being run).
+  const std::string& mode() const { return mode_; }
   int64_t max_iters() const { return max_iters_; }
   size_t num_batches() const { return num_batches_; }
   int rank() const { return options_.rank; }
@@ -165,6 +184,7 @@ class Runner {
   template <typename F>
   absl::Status CallHooks(F f);
   absl::Status TrainEpoch(TrainSource& source);
+  absl::Status ValEpoch(TrainSource& source);
 
   torch::nn::Module& model_;
   torch::optim::Optimizer* optimizer_;
@@ -172,7 +192,8 @@ class Runner {
   std::vector<std::pair<int, std::shared_ptr<Hook>>> hooks_;
   int epoch_ = 0;
   int64_t iter_ = 0, inner_iter_ = 0, max_iters_ = 0;
-  size_t num_batches_ = 0;
+  size_t num_batches_ = 0, train_batches_ = 0;
+  std::string mode_ = "train";
   LogBuffer log_buffer_;
   StepOutput outputs_;
   std::ofstream text_log_;

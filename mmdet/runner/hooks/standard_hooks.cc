@@ -1,5 +1,6 @@
 #include "mmdet/runner/hooks/standard_hooks.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <utility>
 
@@ -142,6 +143,41 @@ absl::Status TextLoggerHook::AfterTrainEpoch(Runner& runner) {
   if (!runner.log_buffer().ready()) return absl::OkStatus();
   MMDET_RETURN_IF_ERROR(Log(runner));
   runner.log_buffer().ClearOutput();
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::BeforeValEpoch(Runner& runner) {
+  runner.log_buffer().Clear();
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::AfterValEpoch(Runner& runner) {
+  runner.log_buffer().Average();
+  MMDET_RETURN_IF_ERROR(LogValStage(runner));
+  runner.log_buffer().Clear();
+  return absl::OkStatus();
+}
+
+absl::Status TextLoggerHook::LogValStage(Runner& runner) {
+  const std::vector<double> lrs = runner.current_lr();
+  const double lr = lrs.empty() ? 0.0 : lrs[0];
+  // The val stage runs after train epoch `epoch()` (already counted).
+  const int epoch = std::max(1, runner.epoch());
+  const int64_t iter = runner.inner_iter() + 1;
+  std::vector<std::string> items;
+  std::string json = absl::StrFormat("{\"mode\": \"val\", \"epoch\": %d, \"iter\": %d, \"lr\": %s",
+                                     epoch, iter, PythonJsonFloat(Round5(lr)));
+  for (const LogItem& item : runner.log_buffer().items()) {
+    if (item.key == "time" || item.key == "data_time" || item.is_text) continue;
+    items.push_back(absl::StrFormat("%s: %.4f", item.key, item.number));
+    absl::StrAppend(&json, ", ", JsonQuoted(item.key), ": ", PythonJsonFloat(Round5(item.number)));
+  }
+  json += "}";
+  runner.LogInfo(absl::StrFormat("Epoch(val) [%d][%d]\t%s", epoch, iter, absl::StrJoin(items, ", ")));
+  if (runner.rank() != 0) return absl::OkStatus();
+  std::ofstream out(json_path_, std::ios::app);
+  out << json << "\n";
+  if (!out) return absl::InternalError(json_path_ + ": cannot write");
   return absl::OkStatus();
 }
 

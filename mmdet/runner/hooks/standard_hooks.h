@@ -14,6 +14,9 @@
 //                                  {"mode": "train", "epoch": 1, "iter": 50, "lr": 0.02,
 //                                   "time": .., "data_time": .., "memory": 0, <log_vars>...}
 //                                floats rounded to 5 decimals; memory in MB (0 on the CPU).
+//                                After a workflow val stage, its mean losses as later mmcv
+//                                logs them: Epoch(val) [1][25]\tloss_rpn_cls: ... and
+//                                {"mode": "val", "epoch": 1, "iter": 25, "lr": .., <losses>}.
 #ifndef MMDET_RUNNER_HOOKS_STANDARD_HOOKS_H_
 #define MMDET_RUNNER_HOOKS_STANDARD_HOOKS_H_
 
@@ -97,11 +100,14 @@ class TextLoggerHook : public Hook {
   absl::Status BeforeTrainEpoch(Runner& runner) override;
   absl::Status AfterTrainIter(Runner& runner) override;
   absl::Status AfterTrainEpoch(Runner& runner) override;
+  absl::Status BeforeValEpoch(Runner& runner) override;
+  absl::Status AfterValEpoch(Runner& runner) override;
   const std::string& json_path() const { return json_path_; }
   void set_memory_mb(std::function<int64_t()> memory_mb) { memory_mb_ = std::move(memory_mb); }
 
  private:
   absl::Status Log(Runner& runner);
+  absl::Status LogValStage(Runner& runner);
   int interval_;
   std::function<int64_t()> memory_mb_;
   std::string json_path_;
