@@ -17,6 +17,12 @@ struct CliResult {
 // passed as one word.
 CliResult RunCli(const std::string& binary, const std::vector<std::string>& args);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (for c10d rendezvous in tests).
+int FreePort();
+
+// The lines of a text file (empty when it cannot be read).
+std::vector<std::string> ReadLines(const std::string& path);
+
 // A fresh path under $TEST_TMPDIR for `name`, with `contents` written to it.
 std::string WriteTempFile(const std::string& name, const std::string& contents);
 

@@ -2,10 +2,6 @@
 // tools/dist_train.sh trains and logs once (rank 0), tools/slurm_train.sh hands srun
 // MMDetection's arguments (a fake srun on PATH checks them and starts the tasks with Slurm's
 // variables), and when a rank dies the other exits non-zero with a clear message within 60 s.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <string>
 #include <vector>
@@ -17,6 +13,7 @@
 namespace mmdet {
 namespace {
 
+using ::mmdet::testing::FreePort;
 using ::mmdet::testing::RunCli;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -25,25 +22,6 @@ using ::testing::StartsWith;
 constexpr char kConfig[] = "configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt";
 
 std::string Tmp() { return std::getenv("TEST_TMPDIR"); }
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 std::vector<std::string> Ls(const std::string& pattern) {
   auto r = RunCli("/bin/sh", {"-c", "ls -d " + pattern + " 2>/dev/null"});
@@ -86,7 +64,8 @@ class DistTrainCliTest : public ::testing::Test {
 TEST_F(DistTrainCliTest, DistTrainShTrainsOnTwoGlooProcessesAndLogsOnce) {
   const std::string work = Tmp() + "/dist";
   std::vector<std::string> args = {kConfig, "2"};
-  for (const std::string& f : Flags(work)) args.push_back(f);
+  for (const std::string& f : Flags(work)) args.push_back(f == "--no-validate" ? "--validate" : f);
+  args.push_back("data.val.coco_dataset.data_root=" + Tmp() + "/shapes/");
   setenv("PORT", std::to_string(FreePort()).c_str(), 1);
   auto r = RunCli("tools/dist_train.sh", args);
   unsetenv("PORT");
@@ -94,14 +73,19 @@ TEST_F(DistTrainCliTest, DistTrainShTrainsOnTwoGlooProcessesAndLogsOnce) {
   EXPECT_THAT(r.err, HasSubstr("Distributed training: True (gloo, world size 2)"));
   // 8 images, 2 per rank and step, 2 ranks: 2 iterations (the group sampler pads groups to
   // whole rounds of 4, so 2 or 3), each logged once.
-  const int logged = Count(r.err, "mmdet - INFO - Epoch [1][");
+  const int logged = Count(r.err, ", data_time: ");  // train lines only
   EXPECT_GE(logged, 2);
   EXPECT_LE(logged, 3);
   EXPECT_EQ(Count(r.err, "mmdet - INFO - Epoch [1][1/"), 1);
   const auto logs = Ls(work + "/*.log.json");
   ASSERT_EQ(logs.size(), 1u);
-  const auto json = Lines(logs[0]);
-  ASSERT_EQ(json.size(), static_cast<size_t>(1 + logged));
+  const auto json = testing::ReadLines(logs[0]);
+  // The train lines, then one val line: both ranks tested their share of the 2 val images,
+  // rank 0 evaluated the gathered results.
+  ASSERT_EQ(json.size(), static_cast<size_t>(1 + logged + 1));
+  EXPECT_THAT(json.back(), StartsWith("{\"mode\": \"val\", \"epoch\": 1, "));
+  EXPECT_THAT(json.back(), HasSubstr("\"bbox_mAP\": "));
+  EXPECT_EQ(Count(r.err, "bbox_mAP_copypaste: "), 1);
   EXPECT_THAT(json[0], StartsWith("{\"env_info\": "));
   EXPECT_THAT(json[1], StartsWith("{\"mode\": \"train\", \"epoch\": 1, \"iter\": 1, "));
   EXPECT_EQ(Ls(work + "/epoch_1.pth").size(), 1u);
@@ -144,7 +128,7 @@ exit $rc
   for (size_t i = 2; i < flags.size(); ++i) command += " '" + flags[i] + "'";
   auto r = RunCli("/bin/bash", {"-c", command});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto args = Lines(log);
+  const auto args = testing::ReadLines(log);
   ASSERT_EQ(args.size(), 1u);
   EXPECT_THAT(args[0], StartsWith("-p dev --job-name=job1 --gres=gpu:2 --ntasks=2 "
                                   "--ntasks-per-node=2 --cpus-per-task=5 --kill-on-bad-exit=1 "
@@ -177,9 +161,9 @@ TEST_F(DistTrainCliTest, WhenARankDiesTheOtherExitsNonZeroWithinAMinute) {
       "kill -9 $p1; start=$(date +%s)\n"
       "wait $p0; rc=$?; echo \"rc=$rc seconds=$(( $(date +%s) - start ))\"\n";
   auto r = RunCli("/bin/bash", {"-c", script});
-  const std::string err = Lines(Tmp() + "/r0.err").empty() ? "" : [&] {
+  const std::string err = testing::ReadLines(Tmp() + "/r0.err").empty() ? "" : [&] {
     std::string all;
-    for (const auto& l : Lines(Tmp() + "/r0.err")) all += l + "\n";
+    for (const auto& l : testing::ReadLines(Tmp() + "/r0.err")) all += l + "\n";
     return all;
   }();
   ASSERT_THAT(r.out, StartsWith("rc=")) << r.err;

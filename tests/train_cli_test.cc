@@ -26,18 +26,11 @@ constexpr char kConfig[] = "configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt";
 
 std::string Tmp() { return std::getenv("TEST_TMPDIR"); }
 
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 // The one <timestamp>.log.json under `dir`.
 std::vector<std::string> JsonLog(const std::string& dir) {
   auto r = RunCli("/bin/sh", {"-c", "ls " + dir + "/*.log.json"});
   std::string path = r.out.substr(0, r.out.find('\n'));
-  return Lines(path);
+  return testing::ReadLines(path);
 }
 
 std::string Untimed(std::string line) {

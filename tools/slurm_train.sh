@@ -26,33 +26,12 @@ if [[ $# -gt 0 && "$1" =~ ^[1-9][0-9]*$ ]]; then
   GPUS=$1
   shift
 fi
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
+export GPUS
 PY_ARGS=${PY_ARGS:-""}
-if ((GPUS_PER_NODE > GPUS)); then GPUS_PER_NODE=$GPUS; fi
-here=$(cd "$(dirname "$0")" && pwd)
-
-train=${TRAIN_BIN:-}
-if [[ -z "$train" ]]; then
-  for candidate in "$0.runfiles/mmdet_cpp/tools/train" "$here/train" "$here/../.bazel/bin/tools/train"; do
-    if [[ -x "$candidate" && ! -d "$candidate" ]]; then train=$candidate; break; fi
-  done
-fi
-if [[ -z "$train" ]]; then
-  echo "$0: no train binary: build it (bazel build //tools:train) or set TRAIN_BIN" >&2
-  exit 2
-fi
+# shellcheck source=tools/launch_lib.sh
+source "$(dirname "$(readlink -f "$0")")/launch_lib.sh"
+find_tool_binary "$0" train
 if [[ -n "${BUILD_WORKING_DIRECTORY:-}" ]]; then cd "$BUILD_WORKING_DIRECTORY"; fi
-
-set -x
-# shellcheck disable=SC2086  # SRUN_ARGS and PY_ARGS are word lists
-srun -p "${PARTITION}" \
-  --job-name="${JOB_NAME}" \
-  --gres=gpu:"${GPUS_PER_NODE}" \
-  --ntasks="${GPUS}" \
-  --ntasks-per-node="${GPUS_PER_NODE}" \
-  --cpus-per-task="${CPUS_PER_TASK}" \
-  --kill-on-bad-exit=1 \
-  ${SRUN_ARGS} \
-  "$train" "${CONFIG}" --work-dir="${WORK_DIR}" --launcher=slurm ${PY_ARGS} "$@"
+# shellcheck disable=SC2086  # PY_ARGS is a word list
+run_srun "$PARTITION" "$JOB_NAME" "$tool_bin" "$CONFIG" --work-dir="$WORK_DIR" --launcher=slurm \
+  ${PY_ARGS} "$@"

@@ -56,6 +56,7 @@
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/dist_env.h"
 #include "mmdet/runner/dist/grad_sync.h"
+#include "mmdet/runner/dist/init_dist.h"
 #include "mmdet/runner/dist/process_group.h"
 #include "mmdet/runner/hooks/eval_hook.h"
 #include "mmdet/runner/hooks/standard_hooks.h"
@@ -87,10 +88,6 @@ ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch (LOCAL_RANK wins
 namespace mmdet::tools {
 namespace {
 
-// Rendezvous and collective timeout. A rank that dies closes its sockets, and the others fail
-// at their next collective at once; the timeout only bounds a rank that hangs (rank 0
-// evaluating while the others wait is legitimately long).
-constexpr std::chrono::milliseconds kDistTimeout = std::chrono::minutes(30);
 
 // With a seed, torch's generator is reseeded from (seed, epoch) before every epoch, so a run
 // resumed after epoch N draws the same random numbers (samplers, dropout) in epoch N + 1 as
@@ -160,7 +157,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   MMDET_ASSIGN_OR_RETURN(const runner::DistEnv dist,
                          runner::ReadDistEnv(absl::GetFlag(FLAGS_launcher),
                                              cfg.dist_params().port(),
-                                             absl::GetFlag(FLAGS_local_rank)));
+                                             absl::GetFlag(FLAGS_local_rank)));  // checked early
   std::vector<int> gpu_ids;
   for (const std::string& id : absl::GetFlag(FLAGS_gpu_ids)) {
     int v = 0;
@@ -218,26 +215,11 @@ absl::Status Run(const std::vector<std::string>& positional) {
     else return absl::InvalidArgumentError("--autoscale-lr: only for sgd, adam and adamw optimizers");
   }
 
-  torch::Device device(torch::kCPU);
-  if (torch::cuda::is_available() && dist.distributed) {
-    // mmcv: torch.cuda.set_device(rank % num_gpus).
-    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(
-                                             dist.rank % static_cast<int>(torch::cuda::device_count())));
-  } else if (torch::cuda::is_available()) {
-    if (gpu_ids[0] >= static_cast<int>(torch::cuda::device_count())) {
-      return absl::InvalidArgumentError(absl::StrCat("--gpu-ids ", gpu_ids[0], ": only ",
-                                                     torch::cuda::device_count(), " GPUs"));
-    }
-    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(gpu_ids[0]));
-  }
-
-  // init_dist: the process group (NCCL on GPUs, Gloo on the CPU).
-  std::shared_ptr<runner::ProcessGroup> pg;
-  if (dist.distributed) {
-    std::string backend = cfg.dist_params().backend();
-    if (!device.is_cuda() && backend == "nccl") backend = "gloo";
-    MMDET_ASSIGN_OR_RETURN(pg, runner::ProcessGroup::Init(dist, backend, kDistTimeout));
-  }
+  MMDET_ASSIGN_OR_RETURN(runner::DistContext dc,
+                         runner::InitDist(absl::GetFlag(FLAGS_launcher), cfg.dist_params(),
+                                          absl::GetFlag(FLAGS_local_rank), gpu_ids[0]));
+  const torch::Device device = dc.device;
+  std::shared_ptr<runner::ProcessGroup> pg = dc.pg;
 
   MMDET_RETURN_IF_ERROR(MakeDirs(work_dir));
   std::string config_text;

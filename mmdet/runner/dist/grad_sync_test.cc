@@ -3,9 +3,7 @@
 // for a parameter one rank did not use, and a clear error when a rank dies.
 #include "mmdet/runner/dist/grad_sync.h"
 
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "mmdet/runner/dist/testing/tiny_net.h"
+#include "tests/cli_util.h"
 #include "torch/torch.h"
 
 extern char** environ;
@@ -25,26 +24,13 @@ namespace {
 
 using testing::TinyNet;
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string Worker() {
   return std::string(std::getenv("TEST_SRCDIR")) + "/mmdet_cpp/mmdet/runner/grad_sync_worker";
 }
 
 // Runs both ranks; their exit codes.
 std::vector<int> RunRanks(const std::string& mode, const std::string& out) {
-  const std::string port = std::to_string(FreePort());
+  const std::string port = std::to_string(mmdet::testing::FreePort());
   std::vector<pid_t> pids;
   for (int rank = 0; rank < 2; ++rank) {
     std::vector<std::string> words = {Worker(), std::to_string(rank), "2", port, mode, out};

@@ -1,0 +1,162 @@
+// test end to end on a tiny shapes set and a checkpoint written by train: --eval, --out
+// (.pkl re-evaluated by eval_metric, .json, - piped into coco_eval), --format-only,
+// --show-dir, dist_test.sh on 2 Gloo processes giving the same results.pkl bytes as one
+// process (both ways of collecting), and one-line errors with exit code 2.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "absl/strings/str_format.h"
+#include "mmdet/core/file_io.h"
+#include "tests/cli_util.h"
+
+namespace mmdet {
+namespace {
+
+using ::mmdet::testing::RunCli;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kConfig[] = "configs/shapes/mask_rcnn_r18_fpn_shapes.pbtxt";
+
+std::string Tmp() { return std::getenv("TEST_TMPDIR"); }
+std::string Checkpoint() { return Tmp() + "/train/epoch_1.pth"; }
+
+std::vector<std::string> Data() {
+  const std::string root = Tmp() + "/shapes/";
+  return {"--cfg-options", "data.train.coco_dataset.data_root=" + root,
+          "data.test.coco_dataset.data_root=" + root, "data.workers_per_gpu=1",
+          // A low threshold so that the barely trained model still detects something.
+          "test_cfg.rcnn.score_thr=0.0"};
+}
+
+testing::CliResult RunTest(std::vector<std::string> extra) {
+  std::vector<std::string> args = {kConfig, Checkpoint()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  for (const std::string& d : Data()) args.push_back(d);
+  return RunCli("tools/test", args);
+}
+
+class TestCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto r = RunCli("tools/make_shapes_dataset", {"-o", Tmp() + "/shapes", "--num_train=4",
+                                                  "--num_val=3", "--min_size=64",
+                                                  "--max_size=96"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> args = {kConfig, "--work-dir", Tmp() + "/train", "--seed", "0",
+                                     "--no-validate", "--options", "total_epochs=1"};
+    for (size_t i = 1; i < Data().size() - 1; ++i) args.push_back(Data()[i]);
+    r = RunCli("tools/train", args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+};
+
+TEST_F(TestCliTest, EvalPrintsPycocotoolsSummariesAndMmdetectionKeys) {
+  auto r = RunTest({"--eval", "bbox", "segm"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"bbox_mAP\": "));
+  EXPECT_THAT(r.out, HasSubstr("\"segm_mAP_copypaste\": \""));
+  EXPECT_THAT(r.err, HasSubstr("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | "
+                               "maxDets=100 ] = "));
+  EXPECT_THAT(r.err, HasSubstr("[3/3]"));  // the progress
+}
+
+TEST_F(TestCliTest, SavedResultsEvaluateToTheSameNumbers) {
+  const std::string pkl = Tmp() + "/r.pkl";
+  auto r = RunTest({"--out", pkl, "--eval", "bbox", "segm"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // eval_metric on the saved file: the same metrics.
+  auto again = RunCli("tools/eval_metric",
+                      {kConfig, pkl, "--eval", "bbox", "segm", "--cfg-options",
+                       "data.test.coco_dataset.data_root=" + Tmp() + "/shapes/"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, r.out);
+  // --out - composes with coco_eval -.
+  std::string command = "tools/test " + std::string(kConfig) + " " + Checkpoint() + " --out -";
+  for (const std::string& d : Data()) command += " '" + d + "'";
+  command += " 2>/dev/null | tools/coco_eval - --ann " + Tmp() +
+             "/shapes/annotations/instances_val.json --types bbox";
+  auto piped = RunCli("/bin/bash", {"-c", "set -o pipefail; " + command});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_THAT(piped.out, HasSubstr("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all"));
+  // The same AP as --eval bbox printed.
+  const double ap = std::stod(r.out.substr(r.out.find("\"bbox_mAP\": ") + 12));
+  EXPECT_THAT(piped.out, HasSubstr(absl::StrFormat(
+                             "Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | "
+                             "maxDets=100 ] = %.3f", ap)));
+  // A .json file holds the same results as the pickle.
+  ASSERT_EQ(RunTest({"--out", Tmp() + "/r.json"}).exit_code, 0);
+  // Real detections (score_thr 0 keeps up to 100 per image), not empty lists.
+  EXPECT_GT(ReadFile(Tmp() + "/r.json").value_or("").size(), 3000u);
+  auto from_json = RunCli("tools/coco_eval", {Tmp() + "/r.json", "--ann",
+                                              Tmp() + "/shapes/annotations/instances_val.json",
+                                              "--types", "bbox"});
+  auto from_pkl = RunCli("tools/coco_eval", {pkl, "--ann",
+                                             Tmp() + "/shapes/annotations/instances_val.json",
+                                             "--types", "bbox"});
+  ASSERT_EQ(from_json.exit_code, 0) << from_json.err;
+  EXPECT_EQ(from_json.out, from_pkl.out);
+}
+
+TEST_F(TestCliTest, FormatOnlyAndShowDirWriteTheirFiles) {
+  auto r = RunTest({"--format-only", "--options", "jsonfile_prefix=" + Tmp() + "/fmt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ReadFile(Tmp() + "/fmt.bbox.json").ok());
+  EXPECT_TRUE(ReadFile(Tmp() + "/fmt.segm.json").ok());
+  r = RunTest({"--show-dir", Tmp() + "/show"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ls = RunCli("/bin/sh", {"-c", "ls " + Tmp() + "/show | wc -l"});
+  EXPECT_EQ(ls.out, "3\n");
+}
+
+TEST_F(TestCliTest, DistTestOnTwoGlooProcessesWritesTheSameResults) {
+  const std::string one = Tmp() + "/one.pkl";
+  ASSERT_EQ(RunTest({"--out", one}).exit_code, 0);
+  for (const char* collect : {"--tmpdir", "--gpu-collect"}) {
+    const std::string two = Tmp() + "/two" + (collect[2] == 't' ? "_files" : "_c10d") + ".pkl";
+    std::vector<std::string> args = {kConfig, Checkpoint(), "2", "--out", two};
+    if (std::string(collect) == "--tmpdir") {
+      args.push_back("--tmpdir");
+      args.push_back(Tmp() + "/parts");
+    } else {
+      args.push_back(collect);
+    }
+    for (const std::string& d : Data()) args.push_back(d);
+    setenv("PORT", std::to_string(testing::FreePort()).c_str(), 1);
+    auto r = RunCli("tools/dist_test.sh", args);
+    unsetenv("PORT");
+    ASSERT_EQ(r.exit_code, 0) << collect << "\n" << r.err;
+    EXPECT_EQ(ReadFile(two).value_or("a"), ReadFile(one).value_or("b")) << collect;
+  }
+}
+
+TEST_F(TestCliTest, MisuseIsOneLineAndExitTwo) {
+  struct Case {
+    std::vector<std::string> extra;
+    const char* message;
+  } cases[] = {
+      {{}, "Please specify at least one operation"},
+      {{"--eval", "bbox", "--format-only"}, "--eval and --format-only cannot be both specified"},
+      {{"--out", "r.txt"}, "must be a .pkl, .pickle or .json file"},
+      {{"--eval", "mAP"}, "metric 'mAP' is not supported by data.test (allowed: bbox, segm"},
+      {{"--eval", "bbox", "--options", "classwise=maybe"}, "classwise=maybe: expected True or False"},
+  };
+  for (const Case& c : cases) {
+    auto r = RunTest(c.extra);
+    EXPECT_EQ(r.exit_code, 2) << c.message << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_THAT(r.err, HasSubstr("test: error: "));
+  }
+  auto show = RunCli("/usr/bin/env", {"-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "tools/test",
+                                      kConfig, Checkpoint(), "--show"});
+  EXPECT_EQ(show.exit_code, 2);
+  EXPECT_THAT(show.err, HasSubstr("--show: no display"));
+  auto missing = RunCli("tools/test", {kConfig, Tmp() + "/missing.pth", "--eval", "bbox"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("missing.pth"));
+}
+
+}  // namespace
+}  // namespace mmdet

@@ -1,0 +1,344 @@
+// Tests a detector on a config's test set (MMDetection v2.0's tools/test.py):
+//
+//   test CONFIG CHECKPOINT [--out FILE.pkl|.pickle|.json|-] [--eval METRIC ...] [--format-only]
+//        [--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] [--show-dir DIR]
+//        [--show-score-thr 0.3] [--gpu-collect] [--tmpdir DIR] [--launcher none|pytorch|slurm]
+//
+// The model is built from CONFIG (pretrained weights not loaded), CHECKPOINT's state_dict is
+// loaded strictly, and data.test (test mode, one image per batch and process) goes through
+// it; class names come from the checkpoint's meta.CLASSES when present, else the dataset's.
+// Then, on rank 0: --out writes the results (results.pkl as MMDetection's, .json as ours,
+// "-" as JSON to stdout); --format-only writes the evaluation server's files
+// (--options jsonfile_prefix=P: P.bbox.json, P.segm.json; txtfile_prefix= for Cityscapes);
+// --eval prints pycocotools' summaries / the mAP tables on stderr and the metrics as one JSON
+// object with MMDetection's keys on stdout (on stderr when --out - owns stdout); --show-dir
+// writes every image drawn as MMDetection's show_result (boxes and masks scoring above
+// --show-score-thr). Distributed (tools/dist_test.sh, slurm_test.sh), each rank tests its
+// share and the results reach rank 0 in dataset order through files in --tmpdir (default) or
+// through c10d (--gpu-collect).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "mmdet/apis/show_result.h"
+#include "mmdet/apis/test.h"
+#include "mmdet/core/file_io.h"
+#include "mmdet/core/status.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/core/visualization.h"
+#include "mmdet/datasets/dataset.h"
+#include "mmdet/datasets/loader/data_loader.h"
+#include "mmdet/evaluation/dataset_evaluation.h"
+#include "mmdet/evaluation/dataset_metrics.h"
+#include "mmdet/evaluation/results.h"
+#include "mmdet/models/checkpoint/checkpoint.h"
+#include "mmdet/models/checkpoint/state_dict.h"
+#include "mmdet/models/detectors/detector.h"
+#include "mmdet/runner/dist/collect_results.h"
+#include "mmdet/runner/dist/init_dist.h"
+#include "opencv2/imgcodecs.hpp"
+#include "tools/common_flags.h"
+#include "tools/tool_main.h"
+#include "torch/torch.h"
+
+ABSL_FLAG(std::string, out, "",
+          "Write the results: FILE.pkl / FILE.pickle (MMDetection's results.pkl), FILE.json, "
+          "or - (JSON on stdout).");
+ABSL_FLAG(std::vector<std::string>, eval, {},
+          "Metrics: bbox, segm, proposal, proposal_fast (COCO-style), cityscapes, mAP, recall "
+          "(VOC).");
+ABSL_FLAG(bool, format_only, false,
+          "Write the evaluation server's files (--options jsonfile_prefix=P) instead of "
+          "evaluating.");
+ABSL_FLAG(bool, show, false, "Show each result in a window (needs a display).");
+ABSL_FLAG(std::string, show_dir, "", "Write each image with its results drawn into DIR.");
+ABSL_FLAG(double, show_score_thr, 0.3, "Draw detections scoring above this.");
+ABSL_FLAG(bool, fuse_conv_bn, false, "Fold BatchNorm into convolutions (not supported yet).");
+ABSL_FLAG(bool, gpu_collect, false, "Distributed: gather the results through c10d.");
+ABSL_FLAG(std::string, tmpdir, "",
+          "Distributed: the folder for the ranks' result parts (default: a fresh one under "
+          ".dist_test).");
+ABSL_FLAG(std::string, launcher, "none", "Job launcher: none, pytorch or slurm.");
+ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch.");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "Threads for COCO evaluation.");
+
+namespace mmdet::tools {
+namespace {
+
+// done/total, images/s and ETA on stderr: redrawn in place on a terminal, else a line every
+// 10%.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), tty_(isatty(2) != 0) {}
+  void operator()(size_t done, size_t total) {
+    if (!enabled_ || total == 0) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = elapsed > 0 ? done / elapsed : 0;
+    const double eta = rate > 0 ? (total - done) / rate : 0;
+    const std::string line = absl::StrFormat("[%d/%d] %.1f task/s, elapsed: %ds, ETA: %ds", done,
+                                             total, rate, static_cast<int>(elapsed),
+                                             static_cast<int>(eta));
+    if (tty_) {
+      std::cerr << "\r" << line << (done == total ? "\n" : "") << std::flush;
+    } else if (done == total || done * 10 / total != last_decile_) {
+      last_decile_ = done * 10 / total;
+      std::cerr << line << "\n";
+    }
+  }
+
+ private:
+  bool enabled_, tty_;
+  size_t last_decile_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+absl::StatusOr<config::Dataset> TestModeDataset(config::Dataset d) {
+  if (d.has_coco_dataset()) {
+    d.mutable_coco_dataset()->set_test_mode(true);
+  } else if (d.has_cityscapes_dataset()) {
+    d.mutable_cityscapes_dataset()->set_test_mode(true);
+  } else if (d.has_voc_dataset()) {
+    d.mutable_voc_dataset()->set_test_mode(true);
+  } else if (d.has_custom_dataset()) {
+    d.mutable_custom_dataset()->set_test_mode(true);
+  } else {
+    return absl::InvalidArgumentError(
+        "data.test: expected a coco_dataset, cityscapes_dataset, voc_dataset or custom_dataset");
+  }
+  return d;
+}
+
+// collect_results_cpu: every rank writes its part into `dir`; rank 0 merges them.
+absl::StatusOr<evaluation::DetectionResults> CollectThroughFiles(
+    runner::ProcessGroup& pg, const apis::TestShard& shard, size_t total, std::string dir) {
+  // Rank 0 makes the folder and tells the others where it is.
+  bool made = false;
+  if (pg.rank() == 0 && dir.empty()) {
+    MMDET_RETURN_IF_ERROR(MakeDirs(".dist_test"));
+    std::string pattern = ".dist_test/tmpXXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError("cannot make a folder under .dist_test");
+    }
+    dir = pattern;
+    made = true;
+  }
+  MMDET_ASSIGN_OR_RETURN(std::vector<std::string> dirs, pg.AllGatherBytes(dir));
+  dir = dirs[0];
+  MMDET_RETURN_IF_ERROR(MakeDirs(dir));
+  const std::string part = JoinPath(dir, absl::StrCat("part_", pg.rank(), ".json"));
+  MMDET_RETURN_IF_ERROR(WriteFileAtomically(
+      part, absl::StrCat(absl::StrJoin(shard.indices, ","), "\n",
+                         evaluation::ResultsToJson(shard.results))));
+  MMDET_RETURN_IF_ERROR(pg.Barrier());
+  evaluation::DetectionResults merged;
+  if (pg.rank() == 0) {
+    std::vector<evaluation::DetectionResults> shards;
+    std::vector<std::vector<size_t>> indices;
+    for (int r = 0; r < pg.world_size(); ++r) {
+      const std::string path = JoinPath(dir, absl::StrCat("part_", r, ".json"));
+      MMDET_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+      const size_t nl = text.find('\n');
+      if (nl == std::string::npos) return absl::InternalError(path + ": malformed part");
+      std::vector<size_t> ids;
+      for (absl::string_view w : absl::StrSplit(text.substr(0, nl), ',', absl::SkipEmpty())) {
+        size_t v = 0;
+        if (!absl::SimpleAtoi(w, &v)) return absl::InternalError(path + ": malformed indices");
+        ids.push_back(v);
+      }
+      MMDET_ASSIGN_OR_RETURN(evaluation::DetectionResults part_results,
+                             evaluation::ParseResultsJson(absl::string_view(text).substr(nl + 1),
+                                                          path));
+      if (part_results.bboxes.empty()) part_results.kind = shard.results.kind;
+      shards.push_back(std::move(part_results));
+      indices.push_back(std::move(ids));
+    }
+    MMDET_ASSIGN_OR_RETURN(merged, runner::MergeShards(std::move(shards), indices, total));
+    std::error_code ec;
+    if (made) std::filesystem::remove_all(dir, ec);
+  }
+  MMDET_RETURN_IF_ERROR(pg.Barrier());
+  return merged;
+}
+
+// The test set's img_prefix (where show-dir reads the images from).
+absl::StatusOr<std::string> ImgPrefix(const config::Dataset& d) {
+  absl::StatusOr<datasets::DatasetOptions> o;
+  if (d.has_coco_dataset()) o = datasets::ResolveDatasetOptions(d.coco_dataset(), "data.test");
+  if (d.has_cityscapes_dataset()) {
+    o = datasets::ResolveDatasetOptions(d.cityscapes_dataset(), "data.test");
+  }
+  if (d.has_voc_dataset()) o = datasets::ResolveDatasetOptions(d.voc_dataset(), "data.test");
+  if (d.has_custom_dataset()) o = datasets::ResolveDatasetOptions(d.custom_dataset(), "data.test");
+  if (!o.ok()) return o.status();
+  return o->img_prefix;
+}
+
+std::vector<std::string> CheckpointClasses(const models::Checkpoint& ckpt) {
+  std::vector<std::string> classes;
+  const pth::Value* c = ckpt.meta.is_dict() ? ckpt.meta.Find("CLASSES") : nullptr;
+  if (c == nullptr || !(c->is_list() || c->is_tuple())) return classes;
+  for (const pth::Value& v : c->items()) {
+    if (!v.is_string()) return {};
+    classes.push_back(v.as_string());
+  }
+  return classes;
+}
+
+absl::Status Run(const std::vector<std::string>& positional) {
+  std::vector<std::string> args = positional;
+  MMDET_ASSIGN_OR_RETURN(config::Config cfg, LoadToolConfig(&args));
+  if (args.empty()) return absl::InvalidArgumentError("expected CHECKPOINT after CONFIG");
+  const std::string checkpoint = args[0];
+  args.erase(args.begin());
+  MMDET_RETURN_IF_ERROR(NoExtraArgs(args));
+
+  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::vector<std::string> metrics = absl::GetFlag(FLAGS_eval);
+  const bool format_only = absl::GetFlag(FLAGS_format_only);
+  const std::string show_dir = absl::GetFlag(FLAGS_show_dir);
+  const bool show = absl::GetFlag(FLAGS_show);
+  if (out.empty() && metrics.empty() && !format_only && !show && show_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "Please specify at least one operation (save/eval/format/show the results) with the "
+        "argument \"--out\", \"--eval\", \"--format-only\", \"--show\" or \"--show-dir\"");
+  }
+  if (!metrics.empty() && format_only) {
+    return absl::InvalidArgumentError("--eval and --format-only cannot be both specified");
+  }
+  if (!out.empty() && out != "-" && !absl::EndsWith(out, ".pkl") &&
+      !absl::EndsWith(out, ".pickle") && !absl::EndsWith(out, ".json")) {
+    return absl::InvalidArgumentError(
+        "--out " + out + ": the output file must be a .pkl, .pickle or .json file (or - for stdout)");
+  }
+  if (show) {
+    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) {
+      return absl::InvalidArgumentError(
+          "--show: no display (DISPLAY is not set); write the pictures with --show-dir DIR");
+    }
+    return absl::UnimplementedError(
+        "--show: windows are not supported yet (the tools link no GUI toolkit); use "
+        "--show-dir DIR");
+  }
+  if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
+    return absl::UnimplementedError("--fuse-conv-bn is not supported yet");
+  }
+  MMDET_ASSIGN_OR_RETURN(const evaluation::EvalKwargs kwargs,
+                         evaluation::ParseEvalKwargs(EvalOptions(), "--options"));
+  MMDET_ASSIGN_OR_RETURN(const config::Dataset test, TestModeDataset(cfg.data().test()));
+  if (!metrics.empty()) MMDET_RETURN_IF_ERROR(evaluation::CheckMetrics(test, "data.test", metrics));
+
+  MMDET_ASSIGN_OR_RETURN(runner::DistContext dc,
+                         runner::InitDist(absl::GetFlag(FLAGS_launcher), cfg.dist_params(),
+                                          absl::GetFlag(FLAGS_local_rank), 0));
+  const int rank = dc.env.rank;
+
+  MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
+  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpoint(checkpoint));
+  auto loaded = models::LoadStateDict(*model, ckpt.state_dict, /*strict=*/true);
+  if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
+  model->to(dc.device);
+
+  MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,
+                         datasets::BuildDataset(test, "data.test"));
+  std::vector<std::string> classes = CheckpointClasses(ckpt);
+  if (classes.empty()) classes = dataset->classes();
+
+  datasets::LoaderConfig lc;
+  lc.imgs_per_gpu = 1;
+  lc.workers_per_gpu = cfg.data().workers_per_gpu();
+  lc.shuffle = false;
+  lc.distributed = dc.env.distributed;
+  lc.world_size = dc.env.world_size;
+  lc.rank = rank;
+  MMDET_ASSIGN_OR_RETURN(std::unique_ptr<datasets::DataLoader> loader,
+                         datasets::BuildDataLoader(dataset, lc));
+  Progress progress(rank == 0);
+  MMDET_ASSIGN_OR_RETURN(apis::TestShard shard,
+                         apis::TestLoader(*model, *loader, dc.device,
+                                          [&](size_t done, size_t total) { progress(done, total); }));
+  evaluation::DetectionResults results;
+  if (dc.pg) {
+    if (absl::GetFlag(FLAGS_gpu_collect)) {
+      MMDET_ASSIGN_OR_RETURN(results, runner::CollectResults(*dc.pg, shard.results, shard.indices,
+                                                             dataset->size()));
+    } else {
+      MMDET_ASSIGN_OR_RETURN(results, CollectThroughFiles(*dc.pg, shard, dataset->size(),
+                                                          absl::GetFlag(FLAGS_tmpdir)));
+    }
+    if (rank != 0) return absl::OkStatus();
+  } else {
+    MMDET_ASSIGN_OR_RETURN(results,
+                           runner::MergeShards({std::move(shard.results)}, {shard.indices},
+                                               dataset->size()));
+  }
+
+  if (!out.empty()) {
+    if (out == "-") {
+      std::cout << evaluation::ResultsToJson(results) << std::endl;
+    } else if (absl::EndsWith(out, ".json")) {
+      MMDET_RETURN_IF_ERROR(WriteFileAtomically(out, evaluation::ResultsToJson(results) + "\n"));
+      std::cerr << "writing results to " << out << "\n";
+    } else {
+      MMDET_RETURN_IF_ERROR(evaluation::SaveResultsPickle(out, results));
+      std::cerr << "writing results to " << out << "\n";
+    }
+  }
+  if (format_only) {
+    MMDET_ASSIGN_OR_RETURN(std::vector<std::string> files,
+                           evaluation::FormatResults(test, "data.test", results, kwargs, checkpoint));
+    for (const std::string& f : files) std::cerr << "wrote " << f << "\n";
+  }
+  if (!metrics.empty()) {
+    MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput e,
+                           evaluation::EvaluateDataset(test, "data.test", results, metrics, kwargs,
+                                                       checkpoint, absl::GetFlag(FLAGS_threads)));
+    std::cerr << e.log;
+    (out == "-" ? std::cerr : std::cout) << evaluation::MetricsToJson(e.values) << std::endl;
+  }
+  if (!show_dir.empty()) {
+    MMDET_ASSIGN_OR_RETURN(const std::string prefix, ImgPrefix(test));
+    for (size_t i = 0; i < dataset->size(); ++i) {
+      const std::string path = JoinPath(prefix, dataset->image_info(i).filename);
+      cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+      if (image.empty()) return absl::NotFoundError(path + ": cannot read the image to draw on");
+      const cv::Mat drawn =
+          apis::ShowResult(image, results, i, classes, absl::GetFlag(FLAGS_show_score_thr));
+      const std::string target = JoinPath(show_dir, dataset->image_info(i).filename);
+      MMDET_RETURN_IF_ERROR(MakeDirs(target.substr(0, target.find_last_of('/'))));
+      MMDET_RETURN_IF_ERROR(WriteImageAtomically(target, drawn));
+    }
+    std::cerr << "wrote " << dataset->size() << " pictures to " << show_dir << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace mmdet::tools
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = mmdet::tools::InitTool(
+      {.usage = "test CONFIG CHECKPOINT [--out FILE] [--eval METRIC ...] [--format-only] "
+                "[--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] "
+                "[--show-dir DIR] [--show-score-thr 0.3] [--gpu-collect] [--tmpdir DIR] "
+                "[--launcher none|pytorch|slurm]",
+       .takes_config = true,
+       .eval_options = true,
+       .list_flags = {"eval"}},
+      argc, argv);
+  return mmdet::tools::RunTool(&mmdet::tools::Run, args);
+}
