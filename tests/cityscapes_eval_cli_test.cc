@@ -65,7 +65,7 @@ TEST(CityscapesEvalCliTest, InstanceApAndFormatOnly) {
   const std::string cfg = MakeSet();
   auto r = RunCli("tools/eval_metric", {cfg, Dir() + "/masks.pkl", "--eval", "cityscapes", "segm"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("{\"mAP\": 1, \"AP@50\": 1, \"segm_mAP\": "));
+  EXPECT_THAT(r.out, HasSubstr("{\"mAP\": 1.0, \"AP@50\": 1.0, \"segm_mAP\": "));
   EXPECT_THAT(r.err, HasSubstr("car            :          1.000          1.000"));
   const std::string out = Dir() + "/txt";
   auto f = RunCli("tools/eval_metric", {cfg, Dir() + "/masks.pkl", "--format-only", "--options",

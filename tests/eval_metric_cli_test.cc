@@ -37,7 +37,7 @@ TEST(EvalMetricCliTest, CocoMetricsWithMmdetectionKeys) {
   auto r = RunCli(kTool, {cfg, kPkl, "--eval", "bbox", "proposal_fast", "--options",
                           "classwise=True", "proposal_nums=(1,2,3)"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("\"bbox_mAP_50\": 1,"));
+  EXPECT_THAT(r.out, HasSubstr("\"bbox_mAP_50\": 1.0,"));
   EXPECT_THAT(r.out, HasSubstr("\"bbox_mAP_copypaste\": \"1.000 1.000 1.000 1.000 -1.000 -1.000\""));
   EXPECT_THAT(r.out, HasSubstr("\"AR@1\": 1"));
   EXPECT_THAT(r.err, HasSubstr(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | "

@@ -77,14 +77,14 @@ TEST(VocEvalCliTest, TableAndMetrics) {
                                               "recall", "--options", "iou_thr=[0.5,0.9]",
                                               "proposal_nums=1,2"});
   ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
-  EXPECT_THAT(metrics.out, HasSubstr("\"mAP\": 1,"));
-  EXPECT_THAT(metrics.out, HasSubstr("\"recall@1@0.5\": 1,"));
-  EXPECT_THAT(metrics.out, HasSubstr("\"AR@2\": 1}"));
+  EXPECT_THAT(metrics.out, HasSubstr("\"mAP\": 1.0,"));
+  EXPECT_THAT(metrics.out, HasSubstr("\"recall@1@0.5\": 1.0,"));
+  EXPECT_THAT(metrics.out, HasSubstr("\"AR@2\": 1.0}"));
   // scale_ranges: the cat (99 x 99 px) is in (32, 1e5), nothing in (0, 32).
   auto scales = RunCli("tools/eval_metric", {cfg, Dir() + "/results.pkl", "--eval", "mAP",
                                              "--options", "scale_ranges=[(0,32),(32,1e5)]"});
   ASSERT_EQ(scales.exit_code, 0) << scales.err;
-  EXPECT_THAT(scales.out, HasSubstr("\"mAP@0-32\": 0, \"mAP@32-100000\": 1}"));
+  EXPECT_THAT(scales.out, HasSubstr("\"mAP@0-32\": 0.0, \"mAP@32-100000\": 1.0}"));
   auto coco_metric = RunCli("tools/eval_metric", {cfg, Dir() + "/results.pkl", "--eval", "bbox"});
   EXPECT_EQ(coco_metric.exit_code, 2);
   EXPECT_THAT(coco_metric.err, HasSubstr("allowed: mAP, recall"));

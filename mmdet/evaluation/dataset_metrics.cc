@@ -23,7 +23,9 @@ namespace {
 // float(f'{v:.3f}').
 double Round3(double v) { return std::strtod(absl::StrFormat("%.3f", v).c_str(), nullptr); }
 
-std::string JsonNumber(double v) { return std::isnan(v) ? "NaN" : ShortestDouble(v); }
+// As Python's json.dumps / str writes a float (MMDetection's metric values are floats:
+// -1.0, 0.0, 0.255).
+std::string JsonNumber(double v) { return PythonJsonFloat(v); }
 
 
 

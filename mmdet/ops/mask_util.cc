@@ -294,23 +294,41 @@ at::Tensor PasteMasks(const at::Tensor& masks, const at::Tensor& boxes, int64_t 
   if (n == 0) {
     return at::zeros({0, img_h, img_w}, options.dtype(threshold >= 0 ? at::kBool : at::kByte));
   }
+  // MMDetection's CPU path (get_seg_masks: one chunk per mask, skip_empty): each mask is
+  // sampled only over its box grown by one pixel, [floor(x1) - 1, ceil(x2) + 1) clipped to the
+  // image, and the rest of its image stays zero; memory is the output plus one box region.
   at::Tensor b = boxes.to(options);
-  at::Tensor x0 = b.select(1, 0).unsqueeze(1), y0 = b.select(1, 1).unsqueeze(1);
-  at::Tensor x1 = b.select(1, 2).unsqueeze(1), y1 = b.select(1, 3).unsqueeze(1);
-  // Pixel centres mapped into each box's [-1, 1] sampling range.
-  at::Tensor img_y = (at::arange(img_h, options) + 0.5 - y0) / (y1 - y0) * 2 - 1;  // [N, H]
-  at::Tensor img_x = (at::arange(img_w, options) + 0.5 - x0) / (x1 - x0) * 2 - 1;  // [N, W]
-  img_x = img_x.masked_fill(img_x.isinf(), 0);
-  img_y = img_y.masked_fill(img_y.isinf(), 0);
-  at::Tensor gx = img_x.unsqueeze(1).expand({n, img_h, img_w});
-  at::Tensor gy = img_y.unsqueeze(2).expand({n, img_h, img_w});
-  at::Tensor grid = at::stack({gx, gy}, 3);
-  at::Tensor pasted = at::grid_sampler(masks.to(options).unsqueeze(1), grid,
-                                       /*interpolation_mode=*/0, /*padding_mode=*/0,
-                                       /*align_corners=*/false)
-                          .squeeze(1);
-  if (threshold >= 0) return pasted >= threshold;
-  return (pasted * 255).to(at::kByte);
+  const at::Tensor bc = b.to(at::kCPU, at::kDouble).contiguous();
+  const double* bp = bc.data_ptr<double>();
+  const at::Tensor probs = masks.to(options);
+  at::Tensor out = at::zeros({n, img_h, img_w},
+                             options.dtype(threshold >= 0 ? at::kBool : at::kByte));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t rx0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(bp[i * 4])) - 1);
+    const int64_t ry0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(bp[i * 4 + 1])) - 1);
+    const int64_t rx1 = std::min<int64_t>(img_w, static_cast<int64_t>(std::ceil(bp[i * 4 + 2])) + 1);
+    const int64_t ry1 = std::min<int64_t>(img_h, static_cast<int64_t>(std::ceil(bp[i * 4 + 3])) + 1);
+    if (rx1 <= rx0 || ry1 <= ry0) continue;
+    const at::Tensor box = b[i];
+    const at::Tensor x0 = box[0], y0 = box[1], x1 = box[2], y1 = box[3];
+    // Pixel centres mapped into the box's [-1, 1] sampling range.
+    at::Tensor img_y = (at::arange(ry0, ry1, options) + 0.5 - y0) / (y1 - y0) * 2 - 1;
+    at::Tensor img_x = (at::arange(rx0, rx1, options) + 0.5 - x0) / (x1 - x0) * 2 - 1;
+    img_x = img_x.masked_fill(img_x.isinf(), 0);
+    img_y = img_y.masked_fill(img_y.isinf(), 0);
+    const int64_t h = ry1 - ry0, w = rx1 - rx0;
+    at::Tensor grid = at::stack({img_x.unsqueeze(0).expand({h, w}), img_y.unsqueeze(1).expand({h, w})},
+                                2)
+                          .unsqueeze(0);
+    at::Tensor pasted = at::grid_sampler(probs[i].unsqueeze(0).unsqueeze(0), grid,
+                                         /*interpolation_mode=*/0, /*padding_mode=*/0,
+                                         /*align_corners=*/false)
+                            .squeeze(0)
+                            .squeeze(0);
+    out[i].narrow(0, ry0, h).narrow(1, rx0, w).copy_(
+        threshold >= 0 ? (pasted >= threshold) : (pasted * 255).to(at::kByte));
+  }
+  return out;
 }
 
 }  // namespace mmdet::ops

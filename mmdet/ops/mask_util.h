@@ -68,6 +68,8 @@ Rle FromPolygons(const std::vector<std::vector<double>>& polygons, int64_t h, in
 // x2, y2), MMDetection v2's _do_paste_mask (bilinear grid_sample over pixel centres,
 // align_corners=False, zeros outside), then binarises with >= threshold as bool; with a
 // negative threshold returns the soft masks as uint8 in 0..255. Runs on the masks' device.
+// As v2.0 on the CPU (skip_empty), each mask is sampled only over its box grown by one pixel:
+// memory is the output and one box region, not N x H x W x 2 floats of sampling grid.
 at::Tensor PasteMasks(const at::Tensor& masks, const at::Tensor& boxes, int64_t img_h,
                       int64_t img_w, double threshold = 0.5);
 

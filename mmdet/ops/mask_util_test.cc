@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include "mmdet/ops/mask_util.h"
 
 #include <random>
@@ -124,6 +126,47 @@ TEST(MaskUtilTest, PasteMasksLikeMmdetection) {
   EXPECT_EQ(PasteMasks(at::zeros({0, 28, 28}), at::zeros({0, 4}), 7, 9).sizes(),
             (std::vector<int64_t>{0, 7, 9}));
   EXPECT_THROW(PasteMasks(masks, at::zeros({2, 4}), 7, 9), c10::Error);
+}
+
+// The whole-image paste (MMDetection's GPU path, skip_empty=False), written out here as the
+// reference: binary masks agree with the per-box-region paste everywhere, since outside the
+// box grown by a pixel every sample is below half the edge value.
+at::Tensor FullImagePaste(const at::Tensor& masks, const at::Tensor& boxes, int64_t h, int64_t w) {
+  const int64_t n = masks.size(0);
+  at::Tensor x0 = boxes.select(1, 0).unsqueeze(1), y0 = boxes.select(1, 1).unsqueeze(1);
+  at::Tensor x1 = boxes.select(1, 2).unsqueeze(1), y1 = boxes.select(1, 3).unsqueeze(1);
+  at::Tensor iy = (at::arange(h, at::kFloat) + 0.5 - y0) / (y1 - y0) * 2 - 1;
+  at::Tensor ix = (at::arange(w, at::kFloat) + 0.5 - x0) / (x1 - x0) * 2 - 1;
+  at::Tensor grid = at::stack({ix.unsqueeze(1).expand({n, h, w}), iy.unsqueeze(2).expand({n, h, w})}, 3);
+  return at::grid_sampler(masks.unsqueeze(1), grid, 0, 0, false).squeeze(1);
+}
+
+TEST(MaskUtilTest, PasteMasksByBoxRegionEqualsTheWholeImagePaste) {
+  at::manual_seed(3);
+  const int64_t n = 40, h = 90, w = 130;
+  // Saturated and soft probabilities, boxes of every size, some beyond the image.
+  at::Tensor masks = at::rand({n, 28, 28});
+  masks.slice(0, 0, 10).fill_(1.0);
+  at::Tensor xy = at::rand({n, 2}) * at::tensor({150.f, 110.f}) - 10;
+  at::Tensor wh = at::rand({n, 2}) * at::tensor({120.f, 80.f}) + 0.5;
+  at::Tensor boxes = at::cat({xy, xy + wh}, 1);
+  const at::Tensor full = FullImagePaste(masks, boxes, h, w);
+  EXPECT_TRUE(at::equal(PasteMasks(masks, boxes, h, w, 0.5), full >= 0.5));
+  EXPECT_TRUE(at::equal(PasteMasks(masks, boxes, h, w, 0.3), full >= 0.3));
+  // Soft masks: equal inside each box's region (v2.0's CPU path crops the rest to zero).
+  const at::Tensor soft = PasteMasks(masks, boxes, h, w, -1);
+  const at::Tensor expected = (full * 255).to(at::kByte);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto b = boxes[i];
+    const int64_t rx0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(b[0].item<float>())) - 1);
+    const int64_t ry0 = std::max<int64_t>(0, static_cast<int64_t>(std::floor(b[1].item<float>())) - 1);
+    const int64_t rx1 = std::min<int64_t>(w, static_cast<int64_t>(std::ceil(b[2].item<float>())) + 1);
+    const int64_t ry1 = std::min<int64_t>(h, static_cast<int64_t>(std::ceil(b[3].item<float>())) + 1);
+    if (rx1 <= rx0 || ry1 <= ry0) continue;
+    EXPECT_TRUE(at::equal(soft[i].slice(0, ry0, ry1).slice(1, rx0, rx1),
+                          expected[i].slice(0, ry0, ry1).slice(1, rx0, rx1)))
+        << i;
+  }
 }
 
 }  // namespace
