@@ -107,22 +107,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-absl::StatusOr<config::Dataset> TestModeDataset(config::Dataset d) {
-  if (d.has_coco_dataset()) {
-    d.mutable_coco_dataset()->set_test_mode(true);
-  } else if (d.has_cityscapes_dataset()) {
-    d.mutable_cityscapes_dataset()->set_test_mode(true);
-  } else if (d.has_voc_dataset()) {
-    d.mutable_voc_dataset()->set_test_mode(true);
-  } else if (d.has_custom_dataset()) {
-    d.mutable_custom_dataset()->set_test_mode(true);
-  } else {
-    return absl::InvalidArgumentError(
-        "data.test: expected a coco_dataset, cityscapes_dataset, voc_dataset or custom_dataset");
-  }
-  return d;
-}
-
 // collect_results_cpu: every rank writes its part into `dir`; rank 0 merges them.
 absl::StatusOr<evaluation::DetectionResults> CollectThroughFiles(
     runner::ProcessGroup& pg, const apis::TestShard& shard, size_t total, std::string dir) {
@@ -239,7 +223,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
   }
   MMDET_ASSIGN_OR_RETURN(const evaluation::EvalKwargs kwargs,
                          evaluation::ParseEvalKwargs(EvalOptions(), "--options"));
-  MMDET_ASSIGN_OR_RETURN(const config::Dataset test, TestModeDataset(cfg.data().test()));
+  MMDET_ASSIGN_OR_RETURN(const config::Dataset test,
+                         datasets::WithTestMode(cfg.data().test(), "data.test"));
   if (!metrics.empty()) MMDET_RETURN_IF_ERROR(evaluation::CheckMetrics(test, "data.test", metrics));
 
   MMDET_ASSIGN_OR_RETURN(runner::DistContext dc,

@@ -64,6 +64,10 @@ using DatasetRegistry = Registry<Dataset, const std::string&>;
 absl::StatusOr<std::shared_ptr<Dataset>> BuildDataset(const config::Dataset& config,
                                                       const std::string& path);
 
+// `config` with test_mode set (build_dataset(cfg, dict(test_mode=True))); the file-backed
+// datasets only (coco, cityscapes, voc, custom), else an error naming `path`.
+absl::StatusOr<config::Dataset> WithTestMode(config::Dataset config, const std::string& path);
+
 // The options every file-backed dataset shares (the common proto fields), resolved: paths
 // joined to data_root, `classes` read from its text file, the pipeline built.
 struct DatasetOptions {

@@ -9,27 +9,6 @@
 #include "mmdet/datasets/dataset.h"
 
 namespace mmdet::runner {
-namespace {
-
-// build_dataset(cfg.data.val, dict(test_mode=True)).
-absl::StatusOr<config::Dataset> WithTestMode(config::Dataset d, const std::string& path) {
-  if (d.has_coco_dataset()) {
-    d.mutable_coco_dataset()->set_test_mode(true);
-  } else if (d.has_cityscapes_dataset()) {
-    d.mutable_cityscapes_dataset()->set_test_mode(true);
-  } else if (d.has_voc_dataset()) {
-    d.mutable_voc_dataset()->set_test_mode(true);
-  } else if (d.has_custom_dataset()) {
-    d.mutable_custom_dataset()->set_test_mode(true);
-  } else {
-    return absl::InvalidArgumentError(
-        path + ": validation needs a coco_dataset, cityscapes_dataset, voc_dataset or "
-               "custom_dataset");
-  }
-  return d;
-}
-
-}  // namespace
 
 absl::Status EvalHook::AfterTrainEpoch(Runner& runner) {
   if (interval_ <= 0 || (runner.epoch() + 1) % interval_ != 0) return absl::OkStatus();
@@ -71,7 +50,7 @@ absl::StatusOr<std::shared_ptr<EvalHook>> BuildEvalHook(models::DetectorImpl& mo
                                                         const EvalHookOptions& options) {
   const config::EvaluationConfig& e = options.evaluation;
   if (e.interval() <= 0) return absl::InvalidArgumentError("evaluation.interval: must be positive");
-  MMDET_ASSIGN_OR_RETURN(config::Dataset val, WithTestMode(options.val, "data.val"));
+  MMDET_ASSIGN_OR_RETURN(config::Dataset val, datasets::WithTestMode(options.val, "data.val"));
   std::vector<std::string> metrics(e.metric().begin(), e.metric().end());
   if (metrics.empty()) {
     const std::vector<std::string> allowed = evaluation::AllowedMetrics(val);
