@@ -20,7 +20,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -28,11 +27,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/apis/test.h"
 #include "mmdet/core/file_io.h"
@@ -106,58 +102,6 @@ class Progress {
   size_t last_decile_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
-
-// collect_results_cpu: every rank writes its part into `dir`; rank 0 merges them.
-absl::StatusOr<evaluation::DetectionResults> CollectThroughFiles(
-    runner::ProcessGroup& pg, const apis::TestShard& shard, size_t total, std::string dir) {
-  // Rank 0 makes the folder and tells the others where it is.
-  bool made = false;
-  if (pg.rank() == 0 && dir.empty()) {
-    MMDET_RETURN_IF_ERROR(MakeDirs(".dist_test"));
-    std::string pattern = ".dist_test/tmpXXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return absl::InternalError("cannot make a folder under .dist_test");
-    }
-    dir = pattern;
-    made = true;
-  }
-  MMDET_ASSIGN_OR_RETURN(std::vector<std::string> dirs, pg.AllGatherBytes(dir));
-  dir = dirs[0];
-  MMDET_RETURN_IF_ERROR(MakeDirs(dir));
-  const std::string part = JoinPath(dir, absl::StrCat("part_", pg.rank(), ".json"));
-  MMDET_RETURN_IF_ERROR(WriteFileAtomically(
-      part, absl::StrCat(absl::StrJoin(shard.indices, ","), "\n",
-                         evaluation::ResultsToJson(shard.results))));
-  MMDET_RETURN_IF_ERROR(pg.Barrier());
-  evaluation::DetectionResults merged;
-  if (pg.rank() == 0) {
-    std::vector<evaluation::DetectionResults> shards;
-    std::vector<std::vector<size_t>> indices;
-    for (int r = 0; r < pg.world_size(); ++r) {
-      const std::string path = JoinPath(dir, absl::StrCat("part_", r, ".json"));
-      MMDET_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-      const size_t nl = text.find('\n');
-      if (nl == std::string::npos) return absl::InternalError(path + ": malformed part");
-      std::vector<size_t> ids;
-      for (absl::string_view w : absl::StrSplit(text.substr(0, nl), ',', absl::SkipEmpty())) {
-        size_t v = 0;
-        if (!absl::SimpleAtoi(w, &v)) return absl::InternalError(path + ": malformed indices");
-        ids.push_back(v);
-      }
-      MMDET_ASSIGN_OR_RETURN(evaluation::DetectionResults part_results,
-                             evaluation::ParseResultsJson(absl::string_view(text).substr(nl + 1),
-                                                          path));
-      if (part_results.bboxes.empty()) part_results.kind = shard.results.kind;
-      shards.push_back(std::move(part_results));
-      indices.push_back(std::move(ids));
-    }
-    MMDET_ASSIGN_OR_RETURN(merged, runner::MergeShards(std::move(shards), indices, total));
-    std::error_code ec;
-    if (made) std::filesystem::remove_all(dir, ec);
-  }
-  MMDET_RETURN_IF_ERROR(pg.Barrier());
-  return merged;
-}
 
 // The test set's img_prefix (where show-dir reads the images from).
 absl::StatusOr<std::string> ImgPrefix(const config::Dataset& d) {
@@ -262,8 +206,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
       MMDET_ASSIGN_OR_RETURN(results, runner::CollectResults(*dc.pg, shard.results, shard.indices,
                                                              dataset->size()));
     } else {
-      MMDET_ASSIGN_OR_RETURN(results, CollectThroughFiles(*dc.pg, shard, dataset->size(),
-                                                          absl::GetFlag(FLAGS_tmpdir)));
+      MMDET_ASSIGN_OR_RETURN(results, runner::CollectResultsThroughFiles(
+                                          *dc.pg, shard.results, shard.indices, dataset->size(),
+                                          absl::GetFlag(FLAGS_tmpdir)));
     }
     if (rank != 0) return absl::OkStatus();
   } else {

@@ -5,6 +5,7 @@
 #define MMDET_RUNNER_DIST_COLLECT_RESULTS_H_
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,7 +20,15 @@ absl::StatusOr<evaluation::DetectionResults> CollectResults(
     ProcessGroup& pg, const evaluation::DetectionResults& shard, const std::vector<size_t>& indices,
     size_t total);
 
-// The merge alone: shards[r] with indices[r].
+// collect_results_cpu: every rank writes its share as part_<rank>.json into `dir` (empty:
+// rank 0 makes a fresh folder under .dist_test and removes it afterwards), rank 0 merges the
+// parts. Rank 0 gets the results in dataset order, the others empty results.
+absl::StatusOr<evaluation::DetectionResults> CollectResultsThroughFiles(
+    ProcessGroup& pg, const evaluation::DetectionResults& shard, const std::vector<size_t>& indices,
+    size_t total, std::string dir);
+
+// The merge alone: shards[r] with indices[r]. The kind is the first non-empty shard's (an
+// empty share reads back as boxes).
 absl::StatusOr<evaluation::DetectionResults> MergeShards(
     std::vector<evaluation::DetectionResults> shards, const std::vector<std::vector<size_t>>& indices,
     size_t total);

@@ -24,6 +24,17 @@ TEST(CollectResultsTest, MergeShardsPutsEveryImageAtItsDatasetIndex) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(merged->bboxes[i][0][0][0].item<float>(), i);
 }
 
+TEST(CollectResultsTest, AnEmptyShareTakesTheKindOfTheOthers) {
+  // A rank with no images reads back as boxes; the merge keeps the masks kind.
+  evaluation::DetectionResults masks = Boxes({0});
+  masks.kind = evaluation::DetectionResults::kMasks;
+  masks.segms.push_back({{}});
+  auto merged = MergeShards({Boxes({}), masks}, {{}, {0}}, 1);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->kind, evaluation::DetectionResults::kMasks);
+  EXPECT_EQ(merged->segms.size(), 1u);
+}
+
 TEST(CollectResultsTest, MissingImageIsAnError) {
   auto merged = MergeShards({Boxes({0}), Boxes({2})}, {{0}, {2}}, 3);
   ASSERT_FALSE(merged.ok());
