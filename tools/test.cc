@@ -2,18 +2,20 @@
 //
 //   test CONFIG CHECKPOINT [--out FILE.pkl|.pickle|.json|-] [--eval METRIC ...] [--format-only]
 //        [--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] [--show-dir DIR]
-//        [--show-score-thr 0.3] [--gpu-collect] [--tmpdir DIR] [--launcher none|pytorch|slurm]
+//        [--show-score-thr 0.3] [--fuse-conv-bn] [--gpu-collect] [--tmpdir DIR]
+//        [--launcher none|pytorch|slurm]
 //
 // The model is built from CONFIG (pretrained weights not loaded), CHECKPOINT's state_dict is
 // loaded strictly, and data.test (test mode, one image per batch and process) goes through
-// it; class names come from the checkpoint's meta.CLASSES when present, else the dataset's.
+// it (--fuse-conv-bn first folds each BatchNorm into its conv); class names come from the checkpoint's meta.CLASSES when present, else the dataset's.
 // Then, on rank 0: --out writes the results (results.pkl as MMDetection's, .json as ours,
 // "-" as JSON to stdout); --format-only writes the evaluation server's files
 // (--options jsonfile_prefix=P: P.bbox.json, P.segm.json; txtfile_prefix= for Cityscapes);
 // --eval prints pycocotools' summaries / the mAP tables on stderr and the metrics as one JSON
 // object with MMDetection's keys on stdout (on stderr when --out - owns stdout); --show-dir
 // writes every image drawn as MMDetection's show_result (boxes and masks scoring above
-// --show-score-thr). Distributed (tools/dist_test.sh, slurm_test.sh), each rank tests its
+// --show-score-thr) and --show shows them one by one in a window (a key for the next; exit 2
+// without a display). Distributed (tools/dist_test.sh, slurm_test.sh), each rank tests its
 // share and the results reach rank 0 in dataset order through files in --tmpdir (default) or
 // through c10d (--gpu-collect).
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mmdet/apis/show_result.h"
+#include "mmdet/apis/show_window.h"
 #include "mmdet/apis/test.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/status.h"
@@ -43,6 +46,7 @@
 #include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/init_dist.h"
 #include "opencv2/imgcodecs.hpp"
@@ -62,7 +66,8 @@ ABSL_FLAG(bool, format_only, false,
 ABSL_FLAG(bool, show, false, "Show each result in a window (needs a display).");
 ABSL_FLAG(std::string, show_dir, "", "Write each image with its results drawn into DIR.");
 ABSL_FLAG(double, show_score_thr, 0.3, "Draw detections scoring above this.");
-ABSL_FLAG(bool, fuse_conv_bn, false, "Fold BatchNorm into convolutions (not supported yet).");
+ABSL_FLAG(bool, fuse_conv_bn, false,
+          "Fold each BatchNorm into the convolution before it (faster, same detections).");
 ABSL_FLAG(bool, gpu_collect, false, "Distributed: gather the results through c10d.");
 ABSL_FLAG(std::string, tmpdir, "",
           "Distributed: the folder for the ranks' result parts (default: a fresh one under "
@@ -153,18 +158,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
     return absl::InvalidArgumentError(
         "--out " + out + ": the output file must be a .pkl, .pickle or .json file (or - for stdout)");
   }
-  if (show) {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) {
-      return absl::InvalidArgumentError(
-          "--show: no display (DISPLAY is not set); write the pictures with --show-dir DIR");
-    }
-    return absl::UnimplementedError(
-        "--show: windows are not supported yet (the tools link no GUI toolkit); use "
-        "--show-dir DIR");
-  }
-  if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
-    return absl::UnimplementedError("--fuse-conv-bn is not supported yet");
-  }
+  if (show) MMDET_RETURN_IF_ERROR(apis::CheckDisplay("write the pictures with --show-dir DIR"));
   MMDET_ASSIGN_OR_RETURN(const evaluation::EvalKwargs kwargs,
                          evaluation::ParseEvalKwargs(EvalOptions(), "--options"));
   MMDET_ASSIGN_OR_RETURN(const config::Dataset test,
@@ -181,6 +175,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
   auto loaded = models::LoadStateDict(*model, ckpt.state_dict, /*strict=*/true);
   if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
   model->to(dc.device);
+  if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
+    const int64_t folded = models::FuseConvBn(*model);
+    if (rank == 0) std::cerr << "--fuse-conv-bn: folded " << folded << " BatchNorm layers\n";
+  }
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,
                          datasets::BuildDataset(test, "data.test"));
@@ -240,19 +238,26 @@ absl::Status Run(const std::vector<std::string>& positional) {
     std::cerr << e.log;
     (out == "-" ? std::cerr : std::cout) << evaluation::MetricsToJson(e.values) << std::endl;
   }
-  if (!show_dir.empty()) {
+  if (!show_dir.empty() || show) {
     MMDET_ASSIGN_OR_RETURN(const std::string prefix, ImgPrefix(test));
+    if (show) std::cerr << "Press any key for the next image\n";
     for (size_t i = 0; i < dataset->size(); ++i) {
       const std::string path = JoinPath(prefix, dataset->image_info(i).filename);
       cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
       if (image.empty()) return absl::NotFoundError(path + ": cannot read the image to draw on");
       const cv::Mat drawn =
           apis::ShowResult(image, results, i, classes, absl::GetFlag(FLAGS_show_score_thr));
-      const std::string target = JoinPath(show_dir, dataset->image_info(i).filename);
-      MMDET_RETURN_IF_ERROR(MakeDirs(target.substr(0, target.find_last_of('/'))));
-      MMDET_RETURN_IF_ERROR(WriteImageAtomically(target, drawn));
+      if (!show_dir.empty()) {
+        const std::string target = JoinPath(show_dir, dataset->image_info(i).filename);
+        MMDET_RETURN_IF_ERROR(MakeDirs(target.substr(0, target.find_last_of('/'))));
+        MMDET_RETURN_IF_ERROR(WriteImageAtomically(target, drawn));
+      }
+      if (show) MMDET_RETURN_IF_ERROR(apis::ShowInWindow("result", drawn, 0).status());
     }
-    std::cerr << "wrote " << dataset->size() << " pictures to " << show_dir << "\n";
+    if (show) apis::CloseWindows();
+    if (!show_dir.empty()) {
+      std::cerr << "wrote " << dataset->size() << " pictures to " << show_dir << "\n";
+    }
   }
   return absl::OkStatus();
 }
@@ -264,7 +269,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
       {.usage = "test CONFIG CHECKPOINT [--out FILE] [--eval METRIC ...] [--format-only] "
                 "[--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] "
-                "[--show-dir DIR] [--show-score-thr 0.3] [--gpu-collect] [--tmpdir DIR] "
+                "[--show-dir DIR] [--show-score-thr 0.3] [--fuse-conv-bn] [--gpu-collect] [--tmpdir DIR] "
                 "[--launcher none|pytorch|slurm]",
        .takes_config = true,
        .eval_options = true,

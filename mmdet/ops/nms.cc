@@ -98,10 +98,12 @@ std::tuple<at::Tensor, at::Tensor> BatchedNms(const at::Tensor& boxes, const at:
               "batched_nms: idxs must be [N] with N = ", boxes.size(0), ", got ", idxs.sizes());
   at::Tensor boxes_for_nms = boxes;
   if (!options.class_agnostic && boxes.numel() > 0) {
-    // Shift each class to its own region: IoU is translation invariant, so within a class
-    // nothing changes and across classes nothing overlaps. MMDetection offsets by
-    // idx * (max + 1); using the span (max - min + 1) also separates negative coordinates.
-    at::Tensor span = boxes.max() - boxes.min() + 1;
+    // Shift each class to its own region: within a class nothing changes (up to float
+    // rounding) and across classes nothing overlaps. MMDetection offsets by idx * (max + 1),
+    // kept here for identical rounding; boxes with negative coordinates take the span
+    // (max - min + 1) instead, which separates them too.
+    const double lo = boxes.min().item<double>();
+    at::Tensor span = lo >= 0 ? boxes.max() + 1 : boxes.max() - boxes.min() + 1;
     boxes_for_nms = boxes + (idxs.to(boxes.scalar_type()) * span).unsqueeze(1);
   }
   at::Tensor keep;

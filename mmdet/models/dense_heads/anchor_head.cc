@@ -194,46 +194,47 @@ std::vector<torch::Tensor> AnchorHeadImpl::GetProposals(const DenseOutputs& out,
   std::vector<torch::Tensor> result;
   for (size_t img = 0; img < metas.size(); ++img) {
     const std::array<int64_t, 2> img_shape{metas[img].img_shape[0], metas[img].img_shape[1]};
-    std::vector<torch::Tensor> level_proposals;
+    std::vector<torch::Tensor> level_scores, level_deltas, level_anchors, level_ids;
     for (size_t level = 0; level < out.cls_scores.size(); ++level) {
       torch::Tensor score = out.cls_scores[level][img].permute({1, 2, 0});
       torch::Tensor scores = use_sigmoid_ ? score.reshape(-1).sigmoid()
                                           : score.reshape({-1, 2}).softmax(1).select(1, 0);
       torch::Tensor deltas = out.bbox_preds[level][img].permute({1, 2, 0}).reshape({-1, 4});
-      torch::Tensor level_anchors = anchors[level];
+      torch::Tensor anchors_here = anchors[level];
       if (cfg.nms_pre() > 0 && scores.size(0) > cfg.nms_pre()) {
         auto [ranked, order] = scores.sort(/*dim=*/0, /*descending=*/true);
         const torch::Tensor top = order.narrow(0, 0, cfg.nms_pre());
         scores = ranked.narrow(0, 0, cfg.nms_pre());
         deltas = deltas.index({top});
-        level_anchors = level_anchors.index({top});
+        anchors_here = anchors_here.index({top});
       }
-      torch::Tensor proposals = parts_.bbox_coder->Decode(level_anchors, deltas, img_shape);
-      if (cfg.min_bbox_size() > 0) {
-        const torch::Tensor w = proposals.select(1, 2) - proposals.select(1, 0);
-        const torch::Tensor h = proposals.select(1, 3) - proposals.select(1, 1);
-        const torch::Tensor keep =
-            torch::nonzero((w >= cfg.min_bbox_size()) & (h >= cfg.min_bbox_size())).view(-1);
-        proposals = proposals.index({keep});
-        scores = scores.index({keep});
-      }
-      const torch::Tensor keep = ops::Nms(proposals, scores, cfg.nms_thr());
-      torch::Tensor dets = torch::cat({proposals, scores.unsqueeze(1)}, 1).index({keep});
-      if (dets.size(0) > cfg.nms_post()) dets = dets.narrow(0, 0, cfg.nms_post());
-      level_proposals.push_back(dets);
+      level_ids.push_back(torch::full({scores.size(0)}, static_cast<int64_t>(level),
+                                      scores.options().dtype(torch::kInt64)));
+      level_scores.push_back(scores);
+      level_deltas.push_back(deltas);
+      level_anchors.push_back(anchors_here);
     }
-    torch::Tensor proposals = torch::cat(level_proposals);
-    if (cfg.nms_across_levels()) {
+    torch::Tensor scores = torch::cat(level_scores);
+    torch::Tensor ids = torch::cat(level_ids);
+    torch::Tensor proposals =
+        parts_.bbox_coder->Decode(torch::cat(level_anchors), torch::cat(level_deltas), img_shape);
+    if (cfg.min_bbox_size() > 0) {
+      const torch::Tensor w = proposals.select(1, 2) - proposals.select(1, 0);
+      const torch::Tensor h = proposals.select(1, 3) - proposals.select(1, 1);
       const torch::Tensor keep =
-          ops::Nms(proposals.narrow(1, 0, 4), proposals.select(1, 4), cfg.nms_thr());
+          torch::nonzero((w >= cfg.min_bbox_size()) & (h >= cfg.min_bbox_size())).view(-1);
       proposals = proposals.index({keep});
-      if (proposals.size(0) > cfg.max_num()) proposals = proposals.narrow(0, 0, cfg.max_num());
-    } else {
-      const int64_t num = std::min<int64_t>(cfg.max_num(), proposals.size(0));
-      const torch::Tensor top = std::get<1>(proposals.select(1, 4).topk(num));
-      proposals = proposals.index({top});
+      scores = scores.index({keep});
+      ids = ids.index({keep});
     }
-    result.push_back(proposals);
+    ops::NmsOptions nms;
+    nms.iou_threshold = cfg.nms_thr();
+    // nms_across_levels (MMDetection v1's key, ignored by v2.0): one NMS over all levels.
+    nms.class_agnostic = cfg.nms_across_levels();
+    torch::Tensor dets = std::get<0>(ops::BatchedNms(proposals, scores, ids, nms));
+    const int64_t keep = cfg.nms_across_levels() ? cfg.max_num() : cfg.nms_post();
+    if (dets.size(0) > keep) dets = dets.narrow(0, 0, keep);
+    result.push_back(dets);
   }
   return result;
 }

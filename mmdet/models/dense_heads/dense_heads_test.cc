@@ -78,6 +78,29 @@ TEST(RPNHeadTest, TargetsAveragingAndProposals) {
   EXPECT_EQ(filtered[0].size(0), 1);
 }
 
+// MMDetection v2.0's proposals: one NMS keyed by level (a box never suppresses an identical
+// box of another level), then the top nms_post of the whole image; max_num only bounds the
+// v1-style nms_across_levels path.
+TEST(RPNHeadTest, ProposalsAreOneBatchedNmsOverLevelsThenTopNmsPost) {
+  auto head = Zeroed(R"(rpn_head {
+    in_channels: 4 feat_channels: 4
+    anchor_generator { anchor_generator { strides: [16, 16] ratios: [1.0] scales: [1] } }
+  })");
+  ASSERT_NE(head, nullptr);
+  const torch::Tensor x = torch::randn({1, 4, 2, 2});
+  const DenseOutputs out = head->forward({x, x});  // two levels, the same 4 anchors each
+  auto count = [&](const std::string& cfg) {
+    return head->GetProposals(out, Metas(32, 32), Parse<config::ProposalConfig>(cfg))[0].size(0);
+  };
+  EXPECT_EQ(count("nms_pre: 1000 nms_post: 1000 max_num: 1000 nms_thr: 0.7"), 8);
+  EXPECT_EQ(count("nms_pre: 1000 nms_post: 3 max_num: 1000 nms_thr: 0.7"), 3);
+  EXPECT_EQ(count("nms_pre: 1000 nms_post: 1000 max_num: 6 nms_thr: 0.7"), 8);
+  EXPECT_EQ(count("nms_across_levels: true nms_pre: 1000 nms_post: 1 max_num: 1000 nms_thr: 0.7"),
+            4);
+  EXPECT_EQ(count("nms_across_levels: true nms_pre: 1000 nms_post: 1000 max_num: 2 nms_thr: 0.7"),
+            2);
+}
+
 TEST(RetinaHeadTest, FocalLossAveragesOverPositives) {
   auto head = Zeroed(R"(retina_head {
     num_classes: 2 in_channels: 4 feat_channels: 4 stacked_convs: 1

@@ -14,7 +14,7 @@ const char kSyncBnWarning[] =
     "mmdet: norm_cfg type SyncBN: no c10d process group in this build yet, so SyncBN layers run "
     "as BatchNorm2d with per-process batch statistics";
 
-SyncBatchNorm2dImpl::SyncBatchNorm2dImpl(int64_t num_features, double eps, double momentum)
+BatchNorm2dImpl::BatchNorm2dImpl(int64_t num_features, double eps, double momentum)
     : num_features_(num_features), eps_(eps), momentum_(momentum) {
   weight = register_parameter("weight", torch::ones({num_features}));
   bias = register_parameter("bias", torch::zeros({num_features}));
@@ -23,14 +23,20 @@ SyncBatchNorm2dImpl::SyncBatchNorm2dImpl(int64_t num_features, double eps, doubl
   num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kInt64));
 }
 
-torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4, "SyncBatchNorm2d: expected a 4-d input, got ", x.dim(), "-d");
+torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x) {
+  if (folded()) return x;
+  TORCH_CHECK(x.dim() == 4, "BatchNorm2d: expected a 4-d input, got ", x.dim(), "-d");
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
   return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_,
                            eps_, /*cudnn_enabled=*/true);
+}
+
+void BatchNorm2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "mmdet::BatchNorm2d(" << num_features_ << ", eps=" << eps_ << ", momentum=" << momentum_
+         << ")";
 }
 
 void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
@@ -64,8 +70,7 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
     layer.ptr = bn.ptr();
     layer.module = torch::nn::AnyModule(bn);
   } else {
-    auto bn = torch::nn::BatchNorm2d(
-        torch::nn::BatchNorm2dOptions(num_features).eps(cfg.eps()).momentum(cfg.momentum()));
+    auto bn = BatchNorm2d(num_features, cfg.eps(), cfg.momentum());
     layer.name = "bn" + postfix;
     layer.ptr = bn.ptr();
     layer.module = torch::nn::AnyModule(bn);
@@ -80,8 +85,8 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
 }
 
 bool IsBatchNorm(const torch::nn::Module& module) {
-  return dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr ||
-         IsSyncBatchNorm(module);
+  return dynamic_cast<const BatchNorm2dImpl*>(&module) != nullptr ||
+         dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr;
 }
 
 absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(

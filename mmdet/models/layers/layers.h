@@ -14,25 +14,54 @@
 
 namespace mmdet::models {
 
-// SyncBN (norm_cfg type SyncBN): a BatchNorm2d whose batch statistics are meant to be
-// reduced over the processes of a c10d process group, as torch.nn.SyncBatchNorm. No process
-// group exists yet in this build (it arrives with the distributed runner), so a SyncBN layer
-// computes exactly BatchNorm2d with per-process statistics, and BuildNormLayer says so once
-// per process on stderr. Its state_dict entries are BatchNorm2d's (weight, bias,
-// running_mean, running_var, num_batches_tracked), as MMDetection's SyncBN checkpoints.
-class SyncBatchNorm2dImpl : public torch::nn::Module {
+// A BatchNorm that FuseConvBn (fuse_conv_bn.h) can fold into the convolution before it: once
+// folded, its forward is the identity. Its parameters and buffers stay, so state_dict keys
+// do not change.
+class FoldableNorm {
  public:
-  SyncBatchNorm2dImpl(int64_t num_features, double eps, double momentum);
-  // torch.nn.BatchNorm2d's forward: batch statistics (and running-average updates) in
-  // training mode, the running statistics in eval mode.
+  struct Statistics {
+    torch::Tensor weight, bias, running_mean, running_var;
+    double eps;
+  };
+  virtual ~FoldableNorm() = default;
+  virtual Statistics statistics() const = 0;
+  bool folded() const { return folded_; }
+  void MarkFolded() { folded_ = true; }
+
+ private:
+  bool folded_ = false;
+};
+
+// norm_cfg type BN: torch.nn.BatchNorm2d (the same aten::batch_norm call and state_dict
+// entries: weight, bias, running_mean, running_var, num_batches_tracked), foldable.
+class BatchNorm2dImpl : public torch::nn::Module, public FoldableNorm {
+ public:
+  BatchNorm2dImpl(int64_t num_features, double eps, double momentum);
+  // Batch statistics (and running-average updates) in training mode, the running statistics
+  // in eval mode; the identity once folded.
   torch::Tensor forward(const torch::Tensor& x);
+  Statistics statistics() const override {
+    return {weight, bias, running_mean, running_var, eps_};
+  }
   void pretty_print(std::ostream& stream) const override;
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
- private:
+ protected:
   int64_t num_features_;
   double eps_, momentum_;
+};
+TORCH_MODULE(BatchNorm2d);
+
+// SyncBN (norm_cfg type SyncBN): a BatchNorm2d whose batch statistics are meant to be
+// reduced over the processes of a c10d process group, as torch.nn.SyncBatchNorm. The
+// reduction is not implemented yet, so a SyncBN layer computes exactly BatchNorm2d with
+// per-process statistics, and BuildNormLayer says so once per process on stderr. Its
+// state_dict entries are BatchNorm2d's, as MMDetection's SyncBN checkpoints.
+class SyncBatchNorm2dImpl : public BatchNorm2dImpl {
+ public:
+  using BatchNorm2dImpl::BatchNorm2dImpl;
+  void pretty_print(std::ostream& stream) const override;
 };
 TORCH_MODULE(SyncBatchNorm2d);
 

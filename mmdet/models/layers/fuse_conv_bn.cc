@@ -1,0 +1,45 @@
+#include "mmdet/models/layers/fuse_conv_bn.h"
+
+#include "mmdet/models/layers/layers.h"
+
+namespace mmdet::models {
+
+namespace {
+
+void Fold(torch::nn::Conv2dImpl& conv, FoldableNorm& norm) {
+  torch::NoGradGuard no_grad;
+  const FoldableNorm::Statistics s = norm.statistics();
+  const torch::Tensor factor = s.weight / torch::sqrt(s.running_var + s.eps);
+  const torch::Tensor bias = conv.bias.defined() ? conv.bias : torch::zeros_like(s.running_mean);
+  const torch::Tensor new_bias = (bias - s.running_mean) * factor + s.bias;
+  conv.weight.mul_(factor.reshape({-1, 1, 1, 1}));
+  if (conv.bias.defined()) {
+    conv.bias.copy_(new_bias);
+  } else {
+    conv.bias = new_bias;
+  }
+  norm.MarkFolded();
+}
+
+}  // namespace
+
+int64_t FuseConvBn(torch::nn::Module& module) {
+  int64_t folded = 0;
+  torch::nn::Conv2dImpl* last_conv = nullptr;
+  for (const auto& child : module.children()) {
+    if (auto* norm = dynamic_cast<FoldableNorm*>(child.get())) {
+      if (last_conv != nullptr && !norm->folded()) {
+        Fold(*last_conv, *norm);
+        ++folded;
+      }
+      last_conv = nullptr;
+    } else if (auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(child.get())) {
+      last_conv = conv;
+    } else {
+      folded += FuseConvBn(*child);
+    }
+  }
+  return folded;
+}
+
+}  // namespace mmdet::models
