@@ -2,6 +2,9 @@
 // (.pkl re-evaluated by eval_metric, .json, - piped into coco_eval), --format-only,
 // --show-dir, dist_test.sh on 2 Gloo processes giving the same results.pkl bytes as one
 // process (both ways of collecting), and one-line errors with exit code 2.
+#include <algorithm>
+#include <cmath>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -111,6 +114,48 @@ TEST_F(TestCliTest, FormatOnlyAndShowDirWriteTheirFiles) {
   EXPECT_EQ(ls.out, "3\n");
 }
 
+// The numbers of a results JSON, RLE strings left out.
+std::vector<double> Numbers(const std::string& json) {
+  const std::string no_counts =
+      std::regex_replace(json, std::regex(R"("counts": "([^"\\]|\\.)*")"), "");
+  std::vector<double> numbers;
+  const std::regex number(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  for (auto it = std::sregex_iterator(no_counts.begin(), no_counts.end(), number);
+       it != std::sregex_iterator(); ++it) {
+    numbers.push_back(std::stod(it->str()));
+  }
+  return numbers;
+}
+
+TEST_F(TestCliTest, FuseConvBnGivesTheSameDetections) {
+  auto plain = RunTest({"--out", "-"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto fused = RunTest({"--out", "-", "--fuse-conv-bn"});
+  ASSERT_EQ(fused.exit_code, 0) << fused.err;
+  EXPECT_THAT(fused.err, HasSubstr("--fuse-conv-bn: folded 20 BatchNorm layers"));  // ResNet-18
+  const std::vector<double> want = Numbers(plain.out), got = Numbers(fused.out);
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_GT(want.size(), 100u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-3 * std::max(1.0, std::abs(want[i]))) << "number " << i;
+  }
+}
+
+TEST_F(TestCliTest, FlipTestTimeAugmentationMergesTheViews) {
+  const std::string flip_on = "data.test_pipeline.1.multi_scale_flip_aug.flip=true";
+  auto flip = RunTest({"--eval", "bbox", "segm", "--cfg-options", flip_on});
+  ASSERT_EQ(flip.exit_code, 0) << flip.err;
+  EXPECT_THAT(flip.out, StartsWith("{\"bbox_mAP\": "));
+  EXPECT_THAT(flip.out, HasSubstr("\"segm_mAP_copypaste\": \""));
+  // The merged detections differ from the single view's.
+  auto plain = RunTest({"--out", "-"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto merged = RunTest({"--out", "-", "--cfg-options", flip_on});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_THAT(merged.out, StartsWith("{\"type\": \"segm\", \"results\": ["));
+  EXPECT_NE(Numbers(merged.out), Numbers(plain.out));
+}
+
 TEST_F(TestCliTest, DistTestOnTwoGlooProcessesWritesTheSameResults) {
   const std::string one = Tmp() + "/one.pkl";
   ASSERT_EQ(RunTest({"--out", one}).exit_code, 0);
@@ -152,7 +197,14 @@ TEST_F(TestCliTest, MisuseIsOneLineAndExitTwo) {
   auto show = RunCli("/usr/bin/env", {"-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "tools/test",
                                       kConfig, Checkpoint(), "--show"});
   EXPECT_EQ(show.exit_code, 2);
-  EXPECT_THAT(show.err, HasSubstr("--show: no display"));
+  EXPECT_THAT(show.err, HasSubstr("--show: cannot open windows: no display"));
+  EXPECT_THAT(show.err, HasSubstr("--show-dir DIR"));
+  // A DISPLAY nobody listens on: the same kind of line, not an abort inside Qt.
+  show = RunCli("/usr/bin/env", {"-u", "WAYLAND_DISPLAY", "DISPLAY=:93", "tools/test", kConfig,
+                                 Checkpoint(), "--show"});
+  EXPECT_EQ(show.exit_code, 2);
+  EXPECT_THAT(show.err, HasSubstr("--show: cannot open windows: the display DISPLAY=:93 does not "
+                                  "answer"));
   auto missing = RunCli("tools/test", {kConfig, Tmp() + "/missing.pth", "--eval", "bbox"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("missing.pth"));

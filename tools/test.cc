@@ -158,7 +158,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
     return absl::InvalidArgumentError(
         "--out " + out + ": the output file must be a .pkl, .pickle or .json file (or - for stdout)");
   }
-  if (show) MMDET_RETURN_IF_ERROR(apis::CheckDisplay("write the pictures with --show-dir DIR"));
+  if (show) {
+    const absl::Status display = apis::CheckDisplay("write the pictures with --show-dir DIR");
+    if (!display.ok()) return absl::FailedPreconditionError(absl::StrCat("--show: ", display.message()));
+  }
   MMDET_ASSIGN_OR_RETURN(const evaluation::EvalKwargs kwargs,
                          evaluation::ParseEvalKwargs(EvalOptions(), "--options"));
   MMDET_ASSIGN_OR_RETURN(const config::Dataset test,

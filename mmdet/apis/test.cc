@@ -48,25 +48,44 @@ absl::StatusOr<TestShard> TestLoader(models::DetectorImpl& model, datasets::Data
   while (true) {
     MMDET_ASSIGN_OR_RETURN(std::optional<std::vector<datasets::Batch>> views, loader.Next());
     if (!views) break;
-    if (views->size() != 1) {
-      return absl::UnimplementedError(absl::StrCat(
-          "test: ", views->size(),
-          " test-time views per image (MultiScaleFlipAug with several scales or flip) are not "
-          "supported yet; use one scale and flip: false"));
-    }
-    const datasets::Batch& batch = (*views)[0];
-    auto out = model.SimpleTest(batch.img.to(device), batch.img_metas, /*rescale=*/true);
-    if (!out.ok()) {
-      return absl::Status(out.status().code(),
-                          absl::StrCat(batch.img_metas.empty() ? "" : batch.img_metas[0].filename,
-                                       ": ", out.status().message()));
-    }
-    for (size_t i = 0; i < batch.size() && i < out->size(); ++i) {
-      const size_t index = batch.indices[i];
-      if (index >= n || seen[index]) continue;  // a padded sampler's repeat
-      seen[index] = true;
-      AppendImageResult((*out)[i], &shard.results);
-      shard.indices.push_back(index);
+    if (views->size() > 1) {  // test-time augmentation: one image, several views
+      std::vector<torch::Tensor> imgs;
+      std::vector<models::ImageMeta> metas;
+      for (const datasets::Batch& view : *views) {
+        imgs.push_back(view.img.to(device));
+        metas.insert(metas.end(), view.img_metas.begin(), view.img_metas.end());
+      }
+      const datasets::Batch& first = (*views)[0];
+      const std::string name = first.img_metas.empty() ? "" : first.img_metas[0].filename;
+      if (first.size() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name, ": aug test does not support inference with batch size ", first.size()));
+      }
+      auto out = model.AugTest(imgs, metas, /*rescale=*/true);
+      if (!out.ok()) {
+        return absl::Status(out.status().code(), absl::StrCat(name, ": ", out.status().message()));
+      }
+      const size_t index = first.indices[0];
+      if (index < n && !seen[index]) {
+        seen[index] = true;
+        AppendImageResult(*out, &shard.results);
+        shard.indices.push_back(index);
+      }
+    } else {
+      const datasets::Batch& batch = (*views)[0];
+      auto out = model.SimpleTest(batch.img.to(device), batch.img_metas, /*rescale=*/true);
+      if (!out.ok()) {
+        return absl::Status(out.status().code(),
+                            absl::StrCat(batch.img_metas.empty() ? "" : batch.img_metas[0].filename,
+                                         ": ", out.status().message()));
+      }
+      for (size_t i = 0; i < batch.size() && i < out->size(); ++i) {
+        const size_t index = batch.indices[i];
+        if (index >= n || seen[index]) continue;  // a padded sampler's repeat
+        seen[index] = true;
+        AppendImageResult((*out)[i], &shard.results);
+        shard.indices.push_back(index);
+      }
     }
     ++done;
     if (progress) progress(done, total);

@@ -6,8 +6,9 @@
 //
 // Boxes stay float32 [n, 5] per class; Mask R-CNN's masks become pycocotools RLEs (the
 // encode_mask_results of later MMDetection versions: the same values, smaller in memory);
-// an RPN's single class is its proposals. Multi-view (test-time augmentation) batches are
-// refused with an error.
+// an RPN's single class is its proposals. Multi-view batches (MultiScaleFlipAug with several
+// scales or flip) go through the detector's AugTest, one image at a time, as MMDetection's
+// aug_test; single-stage detectors refuse them with an error.
 #ifndef MMDET_APIS_TEST_H_
 #define MMDET_APIS_TEST_H_
 

@@ -84,7 +84,35 @@ class DetectorBase : public DetectorImpl {
     });
   }
 
+  absl::StatusOr<ImageResult> AugTest(const std::vector<torch::Tensor>& imgs,
+                                      const std::vector<ImageMeta>& metas, bool rescale) final {
+    if (imgs.empty() || imgs.size() != metas.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("aug_test: ", imgs.size(), " views but ",
+                                                     metas.size(), " metas"));
+    }
+    for (const torch::Tensor& img : imgs) {
+      if (img.size(0) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "aug test does not support inference with batch size ", img.size(0)));
+      }
+    }
+    return Guarded("aug_test", [&]() {
+      torch::NoGradGuard no_grad;
+      return TestAug(imgs, metas, rescale);
+    });
+  }
+
  protected:
+  // aug_test for detectors that have one; this default refuses several views.
+  virtual absl::StatusOr<ImageResult> TestAug(const std::vector<torch::Tensor>& imgs,
+                                              const std::vector<ImageMeta>& /*metas*/,
+                                              bool /*rescale*/) {
+    return absl::UnimplementedError(absl::StrCat(
+        "test-time augmentation (", imgs.size(),
+        " views per image from MultiScaleFlipAug) is not supported by this detector, as in "
+        "MMDetection v2.0 (single-stage detectors have no aug_test); use one img_scale and "
+        "flip: false"));
+  }
   virtual absl::StatusOr<LossMap> Train(const torch::Tensor& img,
                                         const std::vector<ImageMeta>& metas,
                                         const GroundTruth& gt) = 0;

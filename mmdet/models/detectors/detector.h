@@ -37,6 +37,13 @@ class DetectorImpl : public torch::nn::Module {
   virtual absl::StatusOr<std::vector<ImageResult>> SimpleTest(const torch::Tensor& img,
                                                               const std::vector<ImageMeta>& metas,
                                                               bool rescale) = 0;
+  // MMDetection's aug_test: one image seen through several test-time views (MultiScaleFlipAug's
+  // scales and flips): imgs[v] is view v's [1, 3, H, W] input, metas[v] its meta. Results are
+  // merged as MMDetection v2.0 merges them (merge_augs.h). Detectors without it (single-stage,
+  // as in v2.0) return Unimplemented.
+  virtual absl::StatusOr<ImageResult> AugTest(const std::vector<torch::Tensor>& imgs,
+                                              const std::vector<ImageMeta>& metas,
+                                              bool rescale) = 0;
   // Foreground classes (1 for an RPN).
   virtual int64_t num_classes() const = 0;
   virtual bool with_mask() const { return false; }

@@ -1,5 +1,6 @@
 // Detector speed on the CPU (and CUDA when built with --config=cuda on a GPU machine):
 //   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
+//                           (_fused: after FuseConvBn, as test --fuse-conv-bn)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
 //   BM_ShapesTrainStep      the CPU-sized shapes Faster R-CNN, 2 images at 256x320
 // Random weights (speed does not depend on them); intra-op threads = hardware threads.
@@ -10,6 +11,7 @@
 
 #include "mmdet/config/loader.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/layers/fuse_conv_bn.h"
 #include "torch/torch.h"
 
 namespace mmdet::models {
@@ -59,9 +61,10 @@ void Sync() {
   if (torch::cuda::is_available()) torch::cuda::synchronize();
 }
 
-void BM_Inference(benchmark::State& state, const std::string& config) {
+void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
   s.model->eval();
+  if (fuse_conv_bn) state.counters["folded"] = static_cast<double>(FuseConvBn(*s.model));
   for (auto _ : state) {
     auto results = s.model->SimpleTest(s.img, s.metas, true);
     if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());
@@ -84,13 +87,17 @@ void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h,
 }
 
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn,
-                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"))
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn,
-                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"))
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), false)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn,
-                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"))
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), false)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+// test --fuse-conv-bn: every BatchNorm folded into its conv.
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)

@@ -299,6 +299,40 @@ TEST(DetectorTrainTest, MaskRcnnLossesAndMasksInTheOriginalFrame) {
     }
   }
   EXPECT_GT(total_masks, 0u);  // score_thr 0: every kept box has a mask
+
+  // Test-time augmentation (aug_test). The same view twice merges to that view alone: the
+  // duplicated proposals fall to NMS, the averages of equal numbers are those numbers.
+  const torch::Tensor img0 = batch.img.narrow(0, 0, 1);
+  const ImageMeta meta0 = batch.metas[0];
+  auto single = model->AugTest({img0}, {meta0}, true);
+  ASSERT_TRUE(single.ok()) << single.status();
+  auto twice = model->AugTest({img0, img0}, {meta0, meta0}, true);
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  for (size_t c = 0; c < 3; ++c) {
+    EXPECT_TRUE(torch::allclose(twice->bboxes[c], single->bboxes[c])) << "class " << c;
+    ASSERT_EQ(twice->masks[c].size(), single->masks[c].size());
+    for (size_t k = 0; k < single->masks[c].size(); ++k) {
+      EXPECT_TRUE(torch::equal(twice->masks[c][k], single->masks[c][k]));
+    }
+  }
+  // A horizontally flipped view: its outputs are flipped back into the original frame.
+  ImageMeta flipped = meta0;
+  flipped.flip = true;
+  flipped.flip_direction = "horizontal";
+  auto flip = model->AugTest({img0, img0.flip({3})}, {meta0, flipped}, true);
+  ASSERT_TRUE(flip.ok()) << flip.status();
+  ASSERT_EQ(flip->masks.size(), 3u);
+  for (size_t c = 0; c < 3; ++c) {
+    const torch::Tensor& b = flip->bboxes[c];
+    if (b.size(0) == 0) continue;
+    EXPECT_GE(b.select(1, 0).min().item<float>(), -1e-3);
+    EXPECT_LE(b.select(1, 2).max().item<float>(), 80.0f + 1e-3);
+    for (const auto& m : flip->masks[c]) EXPECT_EQ(m.sizes(), (std::vector<int64_t>{64, 80}));
+  }
+  auto two_images = model->AugTest({batch.img, batch.img}, {meta0, meta0}, true);
+  ASSERT_FALSE(two_images.ok());
+  EXPECT_THAT(std::string(two_images.status().message()),
+              HasSubstr("aug test does not support inference with batch size 2"));
 }
 
 TEST(DetectorTrainTest, RetinaNetAndRpn) {
@@ -315,6 +349,12 @@ TEST(DetectorTrainTest, RetinaNetAndRpn) {
   auto results = retina->SimpleTest(batch.img, batch.metas, false);
   ASSERT_TRUE(results.ok());
   EXPECT_EQ((*results)[0].bboxes.size(), 3u);
+  // As MMDetection v2.0, single-stage detectors have no aug_test.
+  const torch::Tensor img0 = batch.img.narrow(0, 0, 1);
+  auto aug = retina->AugTest({img0, img0}, {batch.metas[0], batch.metas[0]}, true);
+  ASSERT_FALSE(aug.ok());
+  EXPECT_EQ(aug.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(aug.status().message()), HasSubstr("use one img_scale and flip: false"));
 
   auto rpn = Build("configs/rpn/rpn_r50_fpn_1x_coco.pbtxt",
                    {"model.backbone.depth=18", "model.neck.in_channels=[64,128,256,512]",
@@ -331,6 +371,16 @@ TEST(DetectorTrainTest, RetinaNetAndRpn) {
   ASSERT_EQ((*proposals)[0].bboxes.size(), 1u);
   EXPECT_EQ((*proposals)[0].bboxes[0].size(1), 5);
   EXPECT_LE((*proposals)[0].bboxes[0].size(0), 1000);
+  // aug_test: the two views' proposals merged, at most max_num, in the original frame.
+  ImageMeta flipped = batch.metas[0];
+  flipped.flip = true;
+  flipped.flip_direction = "horizontal";
+  auto merged = rpn->AugTest({img0, img0.flip({3})}, {batch.metas[0], flipped}, true);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_EQ(merged->bboxes.size(), 1u);
+  EXPECT_GT(merged->bboxes[0].size(0), 0);
+  EXPECT_LE(merged->bboxes[0].size(0), 1000);
+  EXPECT_LE(merged->bboxes[0].select(1, 2).max().item<float>(), 80.0f + 1e-3);
 }
 
 TEST(DetectorCheckpointTest, SaveLoadRoundTripAndTorchvisionPretrained) {

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "mmdet/models/post_processing/merge_augs.h"
+#include "mmdet/models/task_modules/bbox_transforms.h"
+
 namespace mmdet::models {
 
 absl::StatusOr<std::shared_ptr<DetectorImpl>> RPNDetector::Create(const config::RPN& m,
@@ -41,6 +44,25 @@ absl::StatusOr<std::vector<ImageResult>> RPNDetector::Test(
     results.push_back(std::move(r));
   }
   return absl::StatusOr<std::vector<ImageResult>>(std::move(results));
+}
+
+absl::StatusOr<ImageResult> RPNDetector::TestAug(const std::vector<torch::Tensor>& imgs,
+                                                 const std::vector<ImageMeta>& metas,
+                                                 bool rescale) {
+  std::vector<torch::Tensor> proposals;
+  for (size_t v = 0; v < imgs.size(); ++v) {
+    proposals.push_back(rpn_head_->GetProposals(rpn_head_->forward(ExtractFeat(imgs[v])),
+                                                {metas[v]}, test_cfg_.rpn())[0]);
+  }
+  torch::Tensor merged = MergeAugProposals(proposals, metas, test_cfg_.rpn());
+  if (!rescale) {
+    const ImageMeta& m = metas[0];
+    merged.narrow(1, 0, 4).copy_(BboxMapping(merged.narrow(1, 0, 4), m.img_shape, m.scale_factor,
+                                             m.flip, m.flip_direction));
+  }
+  ImageResult r;
+  r.bboxes = {merged.cpu()};
+  return r;
 }
 
 MMDET_REGISTER(DetectorRegistry, config::RPN, RPNDetector::Create);

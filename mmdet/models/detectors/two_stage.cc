@@ -1,5 +1,7 @@
 #include "mmdet/models/detectors/two_stage.h"
 
+#include "mmdet/models/post_processing/merge_augs.h"
+
 namespace mmdet::models {
 
 absl::StatusOr<LossMap> TwoStageDetector::Train(const torch::Tensor& img,
@@ -28,6 +30,20 @@ absl::StatusOr<std::vector<ImageResult>> TwoStageDetector::Test(
   const std::vector<torch::Tensor> proposals =
       rpn_head_->GetProposals(rpn_head_->forward(x), metas, test_cfg_.rpn());
   return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
+}
+
+absl::StatusOr<ImageResult> TwoStageDetector::TestAug(const std::vector<torch::Tensor>& imgs,
+                                                      const std::vector<ImageMeta>& metas,
+                                                      bool rescale) {
+  std::vector<std::vector<torch::Tensor>> feats;
+  std::vector<torch::Tensor> proposals;
+  for (size_t v = 0; v < imgs.size(); ++v) {
+    feats.push_back(ExtractFeat(imgs[v]));
+    proposals.push_back(
+        rpn_head_->GetProposals(rpn_head_->forward(feats.back()), {metas[v]}, test_cfg_.rpn())[0]);
+  }
+  const torch::Tensor merged = MergeAugProposals(proposals, metas, test_cfg_.rpn());
+  return roi_head_->AugTest(feats, metas, merged, test_cfg_.rcnn(), rescale);
 }
 
 }  // namespace mmdet::models

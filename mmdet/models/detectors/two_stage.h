@@ -48,6 +48,9 @@ class TwoStageDetector : public DetectorBase {
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
                                                 const std::vector<ImageMeta>& metas,
                                                 bool rescale) override;
+  // aug_test: each view's proposals, merge_aug_proposals, then the RoI head's aug_test.
+  absl::StatusOr<ImageResult> TestAug(const std::vector<torch::Tensor>& imgs,
+                                      const std::vector<ImageMeta>& metas, bool rescale) override;
 
   std::shared_ptr<DenseHeadImpl> rpn_head_;
   std::shared_ptr<RoIHeadImpl> roi_head_;

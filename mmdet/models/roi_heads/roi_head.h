@@ -34,6 +34,13 @@ class RoIHeadImpl : public torch::nn::Module {
                                               const std::vector<torch::Tensor>& proposals,
                                               const config::DetectionTestConfig& cfg,
                                               bool rescale) = 0;
+  // aug_test of one image seen through several views: feats[v] are view v's features (a
+  // batch of one), metas[v] its meta, proposals [k, 5] the merged proposals in the original
+  // image's frame (MergeAugProposals).
+  virtual ImageResult AugTest(const std::vector<std::vector<torch::Tensor>>& feats,
+                              const std::vector<ImageMeta>& metas,
+                              const torch::Tensor& proposals,
+                              const config::DetectionTestConfig& cfg, bool rescale) = 0;
 };
 
 // Factories take the config member's path ("model.faster_rcnn.roi_head.standard_roi_head").

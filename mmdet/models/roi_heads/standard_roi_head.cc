@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/models/post_processing/bbox_nms.h"
+#include "mmdet/models/post_processing/merge_augs.h"
 #include "mmdet/models/task_modules/bbox_transforms.h"
 
 namespace mmdet::models {
@@ -144,13 +146,61 @@ std::vector<ImageResult> StandardRoIHeadImpl::SimpleTest(
         per_image[i] = input_boxes;  // image index i in the RoIs
         const torch::Tensor mask_rois = Bbox2Roi(per_image);
         const torch::Tensor mask_pred = mask_head_->forward(mask_roi_extractor_->forward(feats, mask_rois));
-        result.masks = mask_head_->GetSegMasks(mask_pred, paste_boxes, det.labels, img_h, img_w,
+        result.masks = mask_head_->GetSegMasks(mask_pred.sigmoid(), paste_boxes, det.labels, img_h, img_w,
                                                cfg.mask_thr_binary());
       }
     }
     results.push_back(std::move(result));
   }
   return results;
+}
+
+ImageResult StandardRoIHeadImpl::AugTest(const std::vector<std::vector<torch::Tensor>>& feats,
+                                         const std::vector<ImageMeta>& metas,
+                                         const torch::Tensor& proposals,
+                                         const config::DetectionTestConfig& cfg, bool rescale) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> aug_bboxes, aug_scores;
+  for (size_t v = 0; v < feats.size(); ++v) {
+    const ImageMeta& meta = metas[v];
+    const torch::Tensor boxes = BboxMapping(proposals.narrow(1, 0, 4), meta.img_shape,
+                                            meta.scale_factor, meta.flip, meta.flip_direction);
+    const torch::Tensor rois = Bbox2Roi({boxes});
+    auto [cls_score, bbox_pred] = bbox_head_->forward(bbox_roi_extractor_->forward(feats[v], rois));
+    auto [bboxes, scores] = bbox_head_->DecodeBBoxes(rois, cls_score, bbox_pred, meta);
+    aug_bboxes.push_back(bboxes);
+    aug_scores.push_back(scores);
+  }
+  auto [merged_bboxes, merged_scores] = MergeAugBboxes(aug_bboxes, aug_scores, metas);
+  const Detections det = MulticlassNms(merged_bboxes, merged_scores, cfg.score_thr(), cfg.nms(),
+                                       cfg.max_per_img());
+  ImageResult result;
+  torch::Tensor reported = det.dets;
+  if (!rescale) {  // in the first view's frame, as v2.0
+    const auto& sf = metas[0].scale_factor;
+    reported = det.dets.clone();
+    reported.narrow(1, 0, 4).mul_(torch::tensor({sf[0], sf[1], sf[2], sf[3]}, det.dets.options()));
+  }
+  result.bboxes = Bbox2Result(reported, det.labels, num_classes());
+  if (!mask_head_) return result;
+  if (det.dets.size(0) == 0) {
+    result.masks.assign(num_classes(), {});
+    return result;
+  }
+  std::vector<torch::Tensor> aug_masks;
+  for (size_t v = 0; v < feats.size(); ++v) {
+    const ImageMeta& meta = metas[v];
+    const torch::Tensor boxes = BboxMapping(det.dets.narrow(1, 0, 4), meta.img_shape,
+                                            meta.scale_factor, meta.flip, meta.flip_direction);
+    const torch::Tensor mask_pred =
+        mask_head_->forward(mask_roi_extractor_->forward(feats[v], Bbox2Roi({boxes})));
+    aug_masks.push_back(mask_pred.sigmoid());
+  }
+  // v2.0 pastes at ori_shape with the original-frame boxes (scale_factor 1), rescale or not.
+  result.masks = mask_head_->GetSegMasks(MergeAugMasks(aug_masks, metas), det.dets.narrow(1, 0, 4),
+                                         det.labels, metas[0].ori_shape[0], metas[0].ori_shape[1],
+                                         cfg.mask_thr_binary());
+  return result;
 }
 
 namespace {

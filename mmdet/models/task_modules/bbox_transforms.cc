@@ -37,4 +37,37 @@ std::vector<torch::Tensor> Bbox2Result(const torch::Tensor& dets, const torch::T
   return out;
 }
 
+torch::Tensor BboxFlip(const torch::Tensor& bboxes, const std::array<int64_t, 3>& img_shape,
+                       const std::string& direction) {
+  const bool horizontal = direction != "vertical";
+  const double extent = static_cast<double>(horizontal ? img_shape[1] : img_shape[0]);
+  const int64_t lo = horizontal ? 0 : 1, hi = horizontal ? 2 : 3;
+  torch::Tensor flipped = bboxes.clone();
+  using torch::indexing::Slice;
+  using torch::indexing::Ellipsis;
+  flipped.index_put_({Ellipsis, Slice(lo, torch::indexing::None, 4)},
+                     extent - bboxes.index({Ellipsis, Slice(hi, torch::indexing::None, 4)}));
+  flipped.index_put_({Ellipsis, Slice(hi, torch::indexing::None, 4)},
+                     extent - bboxes.index({Ellipsis, Slice(lo, torch::indexing::None, 4)}));
+  return flipped;
+}
+
+torch::Tensor BboxMapping(const torch::Tensor& bboxes, const std::array<int64_t, 3>& img_shape,
+                          const std::array<float, 4>& scale_factor, bool flip,
+                          const std::string& direction) {
+  const torch::Tensor scale = torch::tensor(
+      {scale_factor[0], scale_factor[1], scale_factor[2], scale_factor[3]}, bboxes.options());
+  const torch::Tensor scaled = bboxes * scale;
+  return flip ? BboxFlip(scaled, img_shape, direction) : scaled;
+}
+
+torch::Tensor BboxMappingBack(const torch::Tensor& bboxes, const std::array<int64_t, 3>& img_shape,
+                              const std::array<float, 4>& scale_factor, bool flip,
+                              const std::string& direction) {
+  const torch::Tensor unflipped = flip ? BboxFlip(bboxes, img_shape, direction) : bboxes;
+  const torch::Tensor scale = torch::tensor(
+      {scale_factor[0], scale_factor[1], scale_factor[2], scale_factor[3]}, bboxes.options());
+  return (unflipped.reshape({-1, 4}) / scale).view(bboxes.sizes());
+}
+
 }  // namespace mmdet::models

@@ -69,12 +69,18 @@ LossMap BBoxHeadImpl::Loss(const torch::Tensor& cls_score, const torch::Tensor& 
   return losses;
 }
 
+std::pair<torch::Tensor, torch::Tensor> BBoxHeadImpl::DecodeBBoxes(
+    const torch::Tensor& rois, const torch::Tensor& cls_score, const torch::Tensor& bbox_pred,
+    const ImageMeta& meta) const {
+  return {parts_.coder->Decode(rois.narrow(1, 1, 4), bbox_pred,
+                               std::array<int64_t, 2>{meta.img_shape[0], meta.img_shape[1]}),
+          cls_score.softmax(1)};
+}
+
 Detections BBoxHeadImpl::GetBBoxes(const torch::Tensor& rois, const torch::Tensor& cls_score,
                                    const torch::Tensor& bbox_pred, const ImageMeta& meta,
                                    bool rescale, const config::DetectionTestConfig& cfg) const {
-  const torch::Tensor scores = cls_score.softmax(1);
-  torch::Tensor bboxes = parts_.coder->Decode(
-      rois.narrow(1, 1, 4), bbox_pred, std::array<int64_t, 2>{meta.img_shape[0], meta.img_shape[1]});
+  auto [bboxes, scores] = DecodeBBoxes(rois, cls_score, bbox_pred, meta);
   if (rescale) {
     const torch::Tensor scale = torch::tensor(
         {meta.scale_factor[0], meta.scale_factor[1], meta.scale_factor[2], meta.scale_factor[3]},

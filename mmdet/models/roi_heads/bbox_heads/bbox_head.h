@@ -61,6 +61,13 @@ class BBoxHeadImpl : public torch::nn::Module {
   // loss: loss_cls, acc, loss_bbox.
   virtual LossMap Loss(const torch::Tensor& cls_score, const torch::Tensor& bbox_pred,
                        const Targets& targets) const;
+  // get_bboxes(cfg=None) of one image: the boxes [k, 4C] decoded from rois [k, 5] and the
+  // deltas, clipped to meta.img_shape, in the network input's frame, and the softmax scores
+  // [k, C + 1] (what test-time augmentation merges).
+  std::pair<torch::Tensor, torch::Tensor> DecodeBBoxes(const torch::Tensor& rois,
+                                                       const torch::Tensor& cls_score,
+                                                       const torch::Tensor& bbox_pred,
+                                                       const ImageMeta& meta) const;
   // get_bboxes of one image: rois [k, 5], its scores and deltas -> detections, in the
   // original image's frame when `rescale`.
   virtual Detections GetBBoxes(const torch::Tensor& rois, const torch::Tensor& cls_score,

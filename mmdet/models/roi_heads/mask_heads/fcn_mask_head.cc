@@ -104,12 +104,12 @@ torch::Tensor FCNMaskHeadImpl::Loss(const torch::Tensor& mask_pred, const torch:
 
 // get_seg_masks: per class, the binary masks [img_h, img_w] of the detections.
 std::vector<std::vector<torch::Tensor>> FCNMaskHeadImpl::GetSegMasks(
-    const torch::Tensor& mask_pred, const torch::Tensor& boxes, const torch::Tensor& labels,
+    const torch::Tensor& mask_probs, const torch::Tensor& boxes, const torch::Tensor& labels,
     int64_t img_h, int64_t img_w, double threshold) const {
   std::vector<std::vector<torch::Tensor>> per_class(cfg_.num_classes());
-  const int64_t n = mask_pred.size(0);
+  const int64_t n = mask_probs.size(0);
   if (n == 0) return per_class;
-  torch::Tensor probs = mask_pred.sigmoid();
+  torch::Tensor probs = mask_probs;
   if (!cfg_.class_agnostic()) {
     probs = probs.index({torch::arange(n, labels.options()), labels});
   } else {

@@ -35,7 +35,7 @@ class FCNMaskHeadImpl : public MaskHeadImpl {
                            int64_t mask_size) const override;
   torch::Tensor Loss(const torch::Tensor& mask_pred, const torch::Tensor& targets,
                      const torch::Tensor& labels) const override;
-  std::vector<std::vector<torch::Tensor>> GetSegMasks(const torch::Tensor& mask_pred,
+  std::vector<std::vector<torch::Tensor>> GetSegMasks(const torch::Tensor& mask_probs,
                                                       const torch::Tensor& boxes,
                                                       const torch::Tensor& labels,
                                                       int64_t img_h, int64_t img_w,

@@ -35,8 +35,9 @@ class MaskHeadImpl : public torch::nn::Module {
   virtual torch::Tensor Loss(const torch::Tensor& mask_pred, const torch::Tensor& targets,
                              const torch::Tensor& labels) const = 0;
   // get_seg_masks: per class, the binary masks [img_h, img_w] of the detections `boxes`
-  // (already in the frame of the image to paste into).
-  virtual std::vector<std::vector<torch::Tensor>> GetSegMasks(const torch::Tensor& mask_pred,
+  // (already in the frame of the image to paste into), from the sigmoid probabilities
+  // [n, C or 1, s, s] of the mask predictions (averaged over views in test-time augmentation).
+  virtual std::vector<std::vector<torch::Tensor>> GetSegMasks(const torch::Tensor& mask_probs,
                                                               const torch::Tensor& boxes,
                                                               const torch::Tensor& labels,
                                                               int64_t img_h, int64_t img_w,
