@@ -31,6 +31,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "mmdet/apis/inference.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/apis/show_window.h"
 #include "mmdet/apis/test.h"
@@ -110,26 +111,12 @@ class Progress {
 
 // The test set's img_prefix (where show-dir reads the images from).
 absl::StatusOr<std::string> ImgPrefix(const config::Dataset& d) {
-  absl::StatusOr<datasets::DatasetOptions> o;
-  if (d.has_coco_dataset()) o = datasets::ResolveDatasetOptions(d.coco_dataset(), "data.test");
-  if (d.has_cityscapes_dataset()) {
-    o = datasets::ResolveDatasetOptions(d.cityscapes_dataset(), "data.test");
-  }
-  if (d.has_voc_dataset()) o = datasets::ResolveDatasetOptions(d.voc_dataset(), "data.test");
-  if (d.has_custom_dataset()) o = datasets::ResolveDatasetOptions(d.custom_dataset(), "data.test");
+  absl::StatusOr<datasets::DatasetOptions> o = datasets::NotAFileDataset("data.test");
+  datasets::VisitFileDataset(&d, [&](const auto& m) {
+    o = datasets::ResolveDatasetOptions(m, "data.test");
+  });
   if (!o.ok()) return o.status();
   return o->img_prefix;
-}
-
-std::vector<std::string> CheckpointClasses(const models::Checkpoint& ckpt) {
-  std::vector<std::string> classes;
-  const pth::Value* c = ckpt.meta.is_dict() ? ckpt.meta.Find("CLASSES") : nullptr;
-  if (c == nullptr || !(c->is_list() || c->is_tuple())) return classes;
-  for (const pth::Value& v : c->items()) {
-    if (!v.is_string()) return {};
-    classes.push_back(v.as_string());
-  }
-  return classes;
 }
 
 absl::Status Run(const std::vector<std::string>& positional) {
@@ -185,7 +172,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,
                          datasets::BuildDataset(test, "data.test"));
-  std::vector<std::string> classes = CheckpointClasses(ckpt);
+  std::vector<std::string> classes = apis::CheckpointClasses(ckpt);
   if (classes.empty()) classes = dataset->classes();
 
   datasets::LoaderConfig lc;

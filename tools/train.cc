@@ -110,24 +110,13 @@ absl::StatusOr<config::Dataset> WithTrainPipeline(const config::Config& cfg) {
   const config::Dataset& train = cfg.data().train();
   google::protobuf::RepeatedPtrField<config::Transform> pipeline = cfg.data().train_pipeline();
   if (pipeline.empty()) {
-    if (train.has_coco_dataset()) pipeline = train.coco_dataset().pipeline();
-    if (train.has_cityscapes_dataset()) pipeline = train.cityscapes_dataset().pipeline();
-    if (train.has_voc_dataset()) pipeline = train.voc_dataset().pipeline();
-    if (train.has_custom_dataset()) pipeline = train.custom_dataset().pipeline();
+    datasets::VisitFileDataset(&train, [&](const auto& m) { pipeline = m.pipeline(); });
   }
   if (pipeline.empty()) {
     return absl::InvalidArgumentError(
         "workflow: a val stage needs data.train_pipeline (the val losses use it)");
   }
-  if (val.has_coco_dataset()) {
-    *val.mutable_coco_dataset()->mutable_pipeline() = pipeline;
-  } else if (val.has_cityscapes_dataset()) {
-    *val.mutable_cityscapes_dataset()->mutable_pipeline() = pipeline;
-  } else if (val.has_voc_dataset()) {
-    *val.mutable_voc_dataset()->mutable_pipeline() = pipeline;
-  } else if (val.has_custom_dataset()) {
-    *val.mutable_custom_dataset()->mutable_pipeline() = pipeline;
-  } else {
+  if (!datasets::VisitFileDataset(&val, [&](auto& m) { *m.mutable_pipeline() = pipeline; })) {
     return absl::InvalidArgumentError(
         "workflow: a val stage needs data.val to be a coco, cityscapes, voc or custom dataset");
   }

@@ -3,6 +3,9 @@
 #include <cstdint>
 
 #include "absl/strings/str_format.h"
+#include "mmdet/apis/show_window.h"
+#include "mmdet/core/status_macros.h"
+#include "mmdet/core/visualization.h"
 #include "mmdet/ops/mask_util.h"
 #include "opencv2/imgproc.hpp"
 #include "torch/torch.h"
@@ -68,6 +71,18 @@ cv::Mat ShowResult(const cv::Mat& image, const evaluation::DetectionResults& res
     }
   }
   return img;
+}
+
+absl::StatusOr<cv::Mat> ShowResult(const cv::Mat& image, const evaluation::DetectionResults& result,
+                                   const std::vector<std::string>& classes, double score_thr,
+                                   const std::string& out_file, int wait_time) {
+  cv::Mat drawn = ShowResult(image, result, 0, classes, score_thr);
+  if (!out_file.empty()) {
+    MMDET_RETURN_IF_ERROR(WriteImageAtomically(out_file, drawn));
+  } else {
+    MMDET_RETURN_IF_ERROR(ShowInWindow("", drawn, wait_time).status());
+  }
+  return drawn;
 }
 
 }  // namespace mmdet::apis

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "mmdet/evaluation/results.h"
 #include "opencv2/core.hpp"
 
@@ -21,6 +22,13 @@ namespace mmdet::apis {
 cv::Mat ShowResult(const cv::Mat& image, const evaluation::DetectionResults& results,
                    size_t index, const std::vector<std::string>& classes,
                    double score_thr = 0.3);
+
+// BaseDetector.show_result for the inference API's one-image result (row 0): the drawn image,
+// also written to `out_file` (atomically) when given, else shown in a window for `wait_time`
+// ms (0: until a key; no display is an error saying so).
+absl::StatusOr<cv::Mat> ShowResult(const cv::Mat& image, const evaluation::DetectionResults& result,
+                                   const std::vector<std::string>& classes, double score_thr = 0.3,
+                                   const std::string& out_file = "", int wait_time = 0);
 
 }  // namespace mmdet::apis
 

@@ -46,6 +46,8 @@ class CocoDataset : public ImageDataset {
 
 // The 8 Cityscapes instance classes, MMDetection's CityscapesDataset.CLASSES order.
 const std::vector<std::string>& CityscapesClasses();
+// MMDetection's CocoDataset.CLASSES (get_classes('coco')): the 80 COCO category names.
+const std::vector<std::string>& CocoClasses();
 
 }  // namespace mmdet::datasets
 

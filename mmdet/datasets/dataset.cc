@@ -306,20 +306,25 @@ absl::StatusOr<std::shared_ptr<Dataset>> BuildDataset(const config::Dataset& con
   return BuildFromConfig(DatasetRegistry::Global(), config, path);
 }
 
+absl::Status NotAFileDataset(const std::string& path) {
+  return absl::InvalidArgumentError(
+      path + ": expected a coco_dataset, cityscapes_dataset, voc_dataset or custom_dataset");
+}
+
 absl::StatusOr<config::Dataset> WithTestMode(config::Dataset d, const std::string& path) {
-  if (d.has_coco_dataset()) {
-    d.mutable_coco_dataset()->set_test_mode(true);
-  } else if (d.has_cityscapes_dataset()) {
-    d.mutable_cityscapes_dataset()->set_test_mode(true);
-  } else if (d.has_voc_dataset()) {
-    d.mutable_voc_dataset()->set_test_mode(true);
-  } else if (d.has_custom_dataset()) {
-    d.mutable_custom_dataset()->set_test_mode(true);
-  } else {
-    return absl::InvalidArgumentError(
-        path + ": expected a coco_dataset, cityscapes_dataset, voc_dataset or custom_dataset");
+  if (!VisitFileDataset(&d, [](auto& member) { member.set_test_mode(true); })) {
+    return NotAFileDataset(path);
   }
   return d;
+}
+
+absl::StatusOr<google::protobuf::RepeatedPtrField<config::Transform>> DatasetPipeline(
+    const config::Dataset& config, const std::string& path) {
+  google::protobuf::RepeatedPtrField<config::Transform> pipeline;
+  if (!VisitFileDataset(&config, [&](const auto& member) { pipeline = member.pipeline(); })) {
+    return NotAFileDataset(path);
+  }
+  return pipeline;
 }
 
 }  // namespace mmdet::datasets

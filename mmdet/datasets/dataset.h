@@ -64,9 +64,44 @@ using DatasetRegistry = Registry<Dataset, const std::string&>;
 absl::StatusOr<std::shared_ptr<Dataset>> BuildDataset(const config::Dataset& config,
                                                       const std::string& path);
 
+// VisitFileDataset's accessor: the const getter on a const config, the mutable one else.
+template <typename Get, typename Mutable>
+auto MemberOf(const config::Dataset* d, Get get, Mutable) { return &(d->*get)(); }
+template <typename Get, typename Mutable>
+auto MemberOf(config::Dataset* d, Get, Mutable mut) { return (d->*mut)(); }
+
+// Calls fn(member) with the selected file-backed dataset message of `config` (coco,
+// cityscapes, voc or custom: the ones with ann_file, img_prefix, pipeline, ...), const or
+// mutable as `config` is; false when another kind (or none) is selected.
+template <typename DatasetPtr, typename Fn>
+bool VisitFileDataset(DatasetPtr config, Fn fn) {
+  if (config->has_coco_dataset()) {
+    fn(*MemberOf(config, &config::Dataset::coco_dataset, &config::Dataset::mutable_coco_dataset));
+  } else if (config->has_cityscapes_dataset()) {
+    fn(*MemberOf(config, &config::Dataset::cityscapes_dataset,
+                 &config::Dataset::mutable_cityscapes_dataset));
+  } else if (config->has_voc_dataset()) {
+    fn(*MemberOf(config, &config::Dataset::voc_dataset, &config::Dataset::mutable_voc_dataset));
+  } else if (config->has_custom_dataset()) {
+    fn(*MemberOf(config, &config::Dataset::custom_dataset,
+                 &config::Dataset::mutable_custom_dataset));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The one-line error for a dataset VisitFileDataset does not know.
+absl::Status NotAFileDataset(const std::string& path);
+
 // `config` with test_mode set (build_dataset(cfg, dict(test_mode=True))); the file-backed
 // datasets only (coco, cityscapes, voc, custom), else an error naming `path`.
 absl::StatusOr<config::Dataset> WithTestMode(config::Dataset config, const std::string& path);
+
+// The pipeline of the file-backed dataset selected in `config` (after LoadConfig filled it
+// from data.train_pipeline / data.test_pipeline), else an error naming `path`.
+absl::StatusOr<google::protobuf::RepeatedPtrField<config::Transform>> DatasetPipeline(
+    const config::Dataset& config, const std::string& path);
 
 // The options every file-backed dataset shares (the common proto fields), resolved: paths
 // joined to data_root, `classes` read from its text file, the pipeline built.
