@@ -13,6 +13,7 @@
 #include "mmdet/evaluation/results.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tests/cli_util.h"
+#include "torch/cuda.h"
 #include "torch/torch.h"
 
 namespace mmdet {
@@ -107,6 +108,28 @@ TEST_F(InferenceTest, BadInputIsAnError) {
   auto gray = apis::InferenceDetector(**detector, cv::Mat(32, 32, CV_8UC1, cv::Scalar(0)));
   ASSERT_FALSE(gray.ok());
   EXPECT_THAT(std::string(gray.status().message()), HasSubstr("8-bit 3-channel BGR"));
+}
+
+TEST_F(InferenceTest, ImageDemoWritesThePictureOrNeedsADisplay) {
+  std::vector<std::string> args = {Root() + "val/000001.jpg", kConfig, Checkpoint(), "--device",
+                                   "cpu", "--out", Tmp() + "/demo.jpg", "--cfg-options"};
+  for (const std::string& o : Overrides()) args.push_back(o);
+  auto r = RunCli("demo/image_demo", args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const cv::Mat written = cv::imread(Tmp() + "/demo.jpg", cv::IMREAD_COLOR);
+  const cv::Mat input = cv::imread(Root() + "val/000001.jpg", cv::IMREAD_COLOR);
+  ASSERT_EQ(written.size(), input.size());
+  auto shown = RunCli("/usr/bin/env", {"-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "demo/image_demo",
+                                       Root() + "val/000001.jpg", kConfig, Checkpoint(),
+                                       "--device", "cpu"});
+  EXPECT_EQ(shown.exit_code, 2);
+  EXPECT_THAT(shown.err, HasSubstr("no display (DISPLAY is not set); write the picture with --out"));
+  auto gpu = RunCli("demo/image_demo", {Root() + "val/000001.jpg", kConfig, Checkpoint(), "--out",
+                                        Tmp() + "/x.jpg", "--device", "cuda:0"});
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(gpu.exit_code, 2);
+    EXPECT_THAT(gpu.err, HasSubstr("CUDA is not available here (use --device cpu)"));
+  }
 }
 
 TEST(ShowResultTest, DrawsGreenBoxesAboveTheThresholdOnly) {
