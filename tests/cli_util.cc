@@ -48,6 +48,12 @@ CliResult RunCli(const std::string& binary, const std::vector<std::string>& args
   return result;
 }
 
+CliResult MakeTinyShapes(const std::string& dir, int num_train, int num_val) {
+  return RunCli("tools/make_shapes_dataset",
+                {"-o", dir, "--num_train=" + std::to_string(num_train),
+                 "--num_val=" + std::to_string(num_val), "--min_size=64", "--max_size=96"});
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

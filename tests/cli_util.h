@@ -17,6 +17,10 @@ struct CliResult {
 // passed as one word.
 CliResult RunCli(const std::string& binary, const std::vector<std::string>& args);
 
+// tools/make_shapes_dataset -o dir with images of 64..96 px (the CPU-sized sets the CLI
+// tests train on); the test needs //tools:make_shapes_dataset in its data.
+CliResult MakeTinyShapes(const std::string& dir, int num_train, int num_val);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (for c10d rendezvous in tests).
 int FreePort();
 

@@ -54,9 +54,7 @@ std::vector<std::string> Flags(const std::string& work_dir) {
 class DistTrainCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto r = RunCli("tools/make_shapes_dataset", {"-o", Tmp() + "/shapes", "--num_train=8",
-                                                  "--num_val=2", "--min_size=64",
-                                                  "--max_size=96"});
+    auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 8, 2);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 };

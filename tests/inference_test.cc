@@ -1,17 +1,22 @@
 // The inference API on a shapes Mask R-CNN trained by `train`: InitDetector takes the
 // checkpoint's classes; InferenceDetector(path) == InferenceDetector(cv::Mat) == a batch's
-// row == what `test --out` saved for that image; ShowResult's pixels at a known box.
+// row == what `test --out` saved for that image == the async API's result at any concurrency;
+// image_demo; ShowResult's pixels at a known box.
 #include "mmdet/apis/inference.h"
 
+#include <future>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "mmdet/apis/async_inference.h"
 #include "gtest/gtest.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/evaluation/results.h"
 #include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
+#include "opencv2/videoio.hpp"
 #include "tests/cli_util.h"
 #include "torch/cuda.h"
 #include "torch/torch.h"
@@ -47,9 +52,7 @@ void ExpectSameRow(const evaluation::DetectionResults& a, size_t i,
 class InferenceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto r = RunCli("tools/make_shapes_dataset", {"-o", Tmp() + "/shapes", "--num_train=4",
-                                                  "--num_val=3", "--min_size=64",
-                                                  "--max_size=96"});
+    auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 4, 3);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     r = RunCli("tools/train", {kConfig, "--work-dir", Tmp() + "/train", "--seed", "0",
                                "--no-validate", "--options", "total_epochs=1", "--cfg-options",
@@ -93,6 +96,39 @@ TEST_F(InferenceTest, PathMatAndBatchGiveWhatTestSaved) {
             0);
 }
 
+TEST_F(InferenceTest, AsyncResultsDoNotDependOnTheConcurrency) {
+  auto detector = apis::InitDetector(kConfig, Checkpoint(), "cpu", Overrides());
+  ASSERT_TRUE(detector.ok()) << detector.status();
+  const std::vector<cv::Mat> images = {cv::imread(Root() + "val/000000.jpg", cv::IMREAD_COLOR),
+                                       cv::imread(Root() + "val/000001.jpg", cv::IMREAD_COLOR),
+                                       cv::imread(Root() + "val/000002.jpg", cv::IMREAD_COLOR)};
+  auto sync = apis::InferenceDetector(**detector, images);
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  // A second model in flight at the same time (the same weights, its own Detector).
+  auto other = apis::InitDetector(kConfig, Checkpoint(), "cpu", Overrides());
+  ASSERT_TRUE(other.ok()) << other.status();
+  for (const int concurrency : {1, 4}) {
+    apis::InferencePool pool(concurrency);
+    EXPECT_EQ(pool.concurrency(), concurrency);
+    std::vector<std::future<absl::StatusOr<evaluation::DetectionResults>>> futures;
+    for (int round = 0; round < 2; ++round) {
+      for (size_t i = 0; i < images.size(); ++i) {
+        apis::Detector& d = (round == 0 ? **detector : **other);
+        futures.push_back(apis::AsyncInferenceDetector(pool, d, images[i]));
+      }
+    }
+    for (size_t k = 0; k < futures.size(); ++k) {
+      auto r = futures[k].get();
+      ASSERT_TRUE(r.ok()) << r.status();
+      ExpectSameRow(*r, 0, *sync, k % images.size());
+    }
+  }
+  apis::InferencePool pool(2);
+  auto bad = apis::AsyncInferenceDetector(pool, **detector, cv::Mat(8, 8, CV_32FC1)).get();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("8-bit 3-channel BGR"));
+}
+
 TEST_F(InferenceTest, BadInputIsAnError) {
   auto bad_device = apis::InitDetector(kConfig, Checkpoint(), "gpu", Overrides());
   ASSERT_FALSE(bad_device.ok());
@@ -130,6 +166,73 @@ TEST_F(InferenceTest, ImageDemoWritesThePictureOrNeedsADisplay) {
     EXPECT_EQ(gpu.exit_code, 2);
     EXPECT_THAT(gpu.err, HasSubstr("CUDA is not available here (use --device cpu)"));
   }
+}
+
+TEST_F(InferenceTest, VideoDemoWritesEveryFrameAnnotated) {
+  const std::string video = Tmp() + "/in.avi";
+  {
+    cv::VideoWriter writer(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 5, {96, 80});
+    ASSERT_TRUE(writer.isOpened());
+    for (const char* name : {"000000.jpg", "000001.jpg", "000002.jpg"}) {
+      cv::Mat frame;
+      cv::resize(cv::imread(Root() + "val/" + name, cv::IMREAD_COLOR), frame, {96, 80});
+      writer.write(frame);
+    }
+  }
+  std::vector<std::string> args = {video, kConfig, Checkpoint(), "--device", "cpu", "--out",
+                                   Tmp() + "/out.avi", "--cfg-options"};
+  for (const std::string& o : Overrides()) args.push_back(o);
+  auto r = RunCli("demo/video_demo", args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("wrote 3 frames to "));
+  cv::VideoCapture written(Tmp() + "/out.avi");
+  ASSERT_TRUE(written.isOpened());
+  int frames = 0;
+  cv::Mat frame;
+  while (written.read(frame)) {
+    EXPECT_EQ(frame.size(), cv::Size(96, 80));
+    ++frames;
+  }
+  EXPECT_EQ(frames, 3);
+  auto nothing = RunCli("demo/video_demo", {video, kConfig, Checkpoint(), "--device", "cpu"});
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_THAT(nothing.err, HasSubstr("with --out or --show"));
+  auto missing = RunCli("demo/video_demo", {Tmp() + "/none.avi", kConfig, Checkpoint(),
+                                            "--device", "cpu", "--out", Tmp() + "/o.avi"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("none.avi: cannot open the video"));
+  auto webcam = RunCli("/usr/bin/env", {"-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "demo/webcam_demo",
+                                        kConfig, Checkpoint(), "--device", "0"});
+  EXPECT_EQ(webcam.exit_code, 2);
+  EXPECT_THAT(webcam.err, HasSubstr("no display (DISPLAY is not set); the webcam demo needs a display"));
+}
+
+TEST_F(InferenceTest, BenchmarksPrintTheirFigures) {
+  std::vector<std::string> args = {kConfig, Checkpoint(), Root() + "val/000001.jpg", "--device",
+                                   "cpu", "--num-images", "3", "--concurrency", "2",
+                                   "--cfg-options"};
+  for (const std::string& o : Overrides()) args.push_back(o);
+  auto r = RunCli("tools/async_benchmark", args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("async: 3 images in "));
+  EXPECT_THAT(r.out, HasSubstr("(concurrency 2)\nsync:  3 images in "));
+  EXPECT_THAT(r.out, HasSubstr("same results: yes"));
+
+  // tools:benchmark over a 9-image test set: 4 timed after the 5 warm-up images.
+  ASSERT_EQ(testing::MakeTinyShapes(Tmp() + "/bench", 1, 9).exit_code, 0);
+  auto b = RunCli("tools/benchmark", {kConfig, Checkpoint(), "--device", "cpu", "--log-interval",
+                                      "2", "--cfg-options",
+                                      "data.test.coco_dataset.data_root=" + Tmp() + "/bench/"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_THAT(b.out, ::testing::MatchesRegex(
+                         "Done image \\[6  / 2000\\], fps: [0-9.]+ img / s\n"
+                         "Done image \\[8  / 2000\\], fps: [0-9.]+ img / s\n"
+                         "Overall fps: [0-9.]+ img / s\n"
+                         "Overall fps with data loading: [0-9.]+ img / s\n"));
+  auto small = RunCli("tools/benchmark", {kConfig, Checkpoint(), "--device", "cpu",
+                                          "--cfg-options", Overrides()[1]});
+  EXPECT_EQ(small.exit_code, 2);
+  EXPECT_THAT(small.err, HasSubstr("data.test has 3 images: more than 5 are needed"));
 }
 
 TEST(ShowResultTest, DrawsGreenBoxesAboveTheThresholdOnly) {

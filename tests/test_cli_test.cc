@@ -44,9 +44,7 @@ testing::CliResult RunTest(std::vector<std::string> extra) {
 class TestCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto r = RunCli("tools/make_shapes_dataset", {"-o", Tmp() + "/shapes", "--num_train=4",
-                                                  "--num_val=3", "--min_size=64",
-                                                  "--max_size=96"});
+    auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 4, 3);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::vector<std::string> args = {kConfig, "--work-dir", Tmp() + "/train", "--seed", "0",
                                      "--no-validate", "--options", "total_epochs=1"};

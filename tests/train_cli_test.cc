@@ -45,9 +45,7 @@ std::string Untimed(std::string line) {
 class TrainCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto r = RunCli("tools/make_shapes_dataset", {"-o", Tmp() + "/shapes", "--num_train=4",
-                                                  "--num_val=2", "--min_size=64",
-                                                  "--max_size=96"});
+    auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 4, 2);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static testing::CliResult Train(const std::string& work_dir, std::vector<std::string> extra,

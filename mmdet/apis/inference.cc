@@ -95,6 +95,16 @@ absl::StatusOr<datasets::Pipeline> InferencePipeline(const config::Config& cfg) 
 // One image through the pipeline and the model; appends its row to `results`.
 absl::Status DetectOne(Detector& d, cv::Mat image, const std::string& filename,
                        evaluation::DetectionResults* results) {
+  MMDET_ASSIGN_OR_RETURN(const PreparedImage prepared, PrepareImage(d, std::move(image), filename));
+  MMDET_ASSIGN_OR_RETURN(const models::ImageResult out, RunModel(d, prepared));
+  AppendImageResult(out, results);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedImage> PrepareImage(const Detector& d, cv::Mat image,
+                                           const std::string& filename) {
   if (image.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(filename.empty() ? "image" : filename, ": empty image"));
@@ -109,25 +119,25 @@ absl::Status DetectOne(Detector& d, cv::Mat image, const std::string& filename,
   datasets::Rng rng(0);
   MMDET_ASSIGN_OR_RETURN(std::vector<datasets::Results> views, d.pipeline.Run(std::move(r), rng));
   if (views.empty()) return absl::InternalError("the test pipeline dropped the image");
-  std::vector<torch::Tensor> imgs;
-  std::vector<models::ImageMeta> metas;
+  PreparedImage prepared;
   for (datasets::Results& view : views) {
     MMDET_ASSIGN_OR_RETURN(datasets::Batch batch, datasets::Collate({std::move(view)}, {0}));
-    imgs.push_back(batch.img.to(d.device));
-    metas.push_back(batch.img_metas[0]);
+    prepared.imgs.push_back(batch.img);
+    prepared.metas.push_back(batch.img_metas[0]);
   }
-  if (imgs.size() == 1) {
-    MMDET_ASSIGN_OR_RETURN(std::vector<models::ImageResult> out,
-                           d.model->SimpleTest(imgs[0], metas, /*rescale=*/true));
-    AppendImageResult(out.at(0), results);
-  } else {
-    MMDET_ASSIGN_OR_RETURN(models::ImageResult out, d.model->AugTest(imgs, metas, true));
-    AppendImageResult(out, results);
-  }
-  return absl::OkStatus();
+  return prepared;
 }
 
-}  // namespace
+absl::StatusOr<models::ImageResult> RunModel(Detector& d, const PreparedImage& prepared) {
+  std::vector<torch::Tensor> imgs;
+  for (const torch::Tensor& img : prepared.imgs) imgs.push_back(img.to(d.device));
+  if (imgs.size() == 1) {
+    MMDET_ASSIGN_OR_RETURN(std::vector<models::ImageResult> out,
+                           d.model->SimpleTest(imgs[0], prepared.metas, /*rescale=*/true));
+    return std::move(out.at(0));
+  }
+  return d.model->AugTest(imgs, prepared.metas, /*rescale=*/true);
+}
 
 absl::StatusOr<std::shared_ptr<Detector>> InitDetector(const config::Config& config,
                                                        const std::string& checkpoint,

@@ -73,6 +73,18 @@ absl::StatusOr<evaluation::DetectionResults> InferenceDetector(Detector& detecto
 absl::StatusOr<evaluation::DetectionResults> InferenceDetector(Detector& detector,
                                                                const std::vector<cv::Mat>& images);
 
+// InferenceDetector's two steps, for callers that schedule or time them (the async API,
+// tools:benchmark): the test pipeline's views of one image (CPU tensors, one per view) ...
+struct PreparedImage {
+  std::vector<torch::Tensor> imgs;  // [1, 3, H, W] each
+  std::vector<models::ImageMeta> metas;
+};
+absl::StatusOr<PreparedImage> PrepareImage(const Detector& detector, cv::Mat image,
+                                           const std::string& filename = "");
+// ... and the model on them (moved to the detector's device; simple_test, or aug_test for
+// several views), rescaled to the image. Results stay on the device.
+absl::StatusOr<models::ImageResult> RunModel(Detector& detector, const PreparedImage& prepared);
+
 }  // namespace mmdet::apis
 
 #endif  // MMDET_APIS_INFERENCE_H_
