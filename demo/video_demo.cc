@@ -17,6 +17,7 @@
 #include "mmdet/apis/inference.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/apis/show_window.h"
+#include "mmdet/apis/video_io.h"
 #include "mmdet/core/status_macros.h"
 #include "opencv2/videoio.hpp"
 #include "tools/common_flags.h"
@@ -50,8 +51,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
     const absl::Status display = apis::CheckDisplay("write the video with --out FILE");
     if (!display.ok()) return display;
   }
-  cv::VideoCapture capture(video);
-  if (!capture.isOpened()) return absl::NotFoundError(video + ": cannot open the video");
+  MMDET_ASSIGN_OR_RETURN(std::unique_ptr<cv::VideoCapture> opened, apis::OpenVideo(video));
+  cv::VideoCapture& capture = *opened;
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<apis::Detector> model,
                          apis::InitDetector(cfg, args[0], absl::GetFlag(FLAGS_device)));
   cv::VideoWriter writer;

@@ -14,6 +14,7 @@
 #include "mmdet/apis/inference.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/apis/show_window.h"
+#include "mmdet/apis/video_io.h"
 #include "mmdet/core/status_macros.h"
 #include "opencv2/videoio.hpp"
 #include "tools/common_flags.h"
@@ -36,10 +37,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
   const absl::Status display = apis::CheckDisplay("the webcam demo needs a display");
   if (!display.ok()) return display;
   const int camera_id = absl::GetFlag(FLAGS_camera_id);
-  cv::VideoCapture camera(camera_id);
-  if (!camera.isOpened()) {
-    return absl::NotFoundError(absl::StrCat("--camera-id ", camera_id, ": cannot open the camera"));
-  }
+  MMDET_ASSIGN_OR_RETURN(std::unique_ptr<cv::VideoCapture> opened, apis::OpenCamera(camera_id));
+  cv::VideoCapture& camera = *opened;
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<apis::Detector> model,
                          apis::InitDetector(cfg, args[0], absl::GetFlag(FLAGS_device)));
   std::cerr << "Press \"Esc\", \"q\" or \"Q\" to exit.\n";

@@ -1,9 +1,13 @@
 // The inference API on a shapes Mask R-CNN trained by `train`: InitDetector takes the
 // checkpoint's classes; InferenceDetector(path) == InferenceDetector(cv::Mat) == a batch's
 // row == what `test --out` saved for that image == the async API's result at any concurrency;
-// image_demo; ShowResult's pixels at a known box.
+// image_demo, video_demo, inference_demo (the GETTING_STARTED snippet), webcam_demo without a
+// display, async_benchmark and benchmark; ShowResult's pixels at a known box.
 #include "mmdet/apis/inference.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <future>
 #include <string>
 #include <vector>
@@ -200,7 +204,19 @@ TEST_F(InferenceTest, VideoDemoWritesEveryFrameAnnotated) {
   auto missing = RunCli("demo/video_demo", {Tmp() + "/none.avi", kConfig, Checkpoint(),
                                             "--device", "cpu", "--out", Tmp() + "/o.avi"});
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_THAT(missing.err, HasSubstr("none.avi: cannot open the video"));
+  EXPECT_THAT(missing.err, HasSubstr("none.avi: no such file"));
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  // The GETTING_STARTED snippet headless: result.jpg saved, the video's frames tested.
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  std::string snippet = "cd " + Tmp() + " && env -u DISPLAY -u WAYLAND_DISPLAY " +
+                        std::string(cwd) + "/demo/inference_demo " + std::string(cwd) + "/" +
+                        kConfig + " " + Checkpoint() + " " + Root() + "val/000001.jpg " + video +
+                        " --device cpu";
+  auto demo = RunCli("/bin/sh", {"-c", snippet});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_THAT(demo.err, HasSubstr("tested 3 video frames"));
+  EXPECT_FALSE(cv::imread(Tmp() + "/result.jpg", cv::IMREAD_COLOR).empty());
   auto webcam = RunCli("/usr/bin/env", {"-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "demo/webcam_demo",
                                         kConfig, Checkpoint(), "--device", "0"});
   EXPECT_EQ(webcam.exit_code, 2);
