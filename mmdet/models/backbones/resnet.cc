@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/layers.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -78,12 +79,13 @@ class ResBlock : public nn::Module {
 
   torch::Tensor forward(const torch::Tensor& x) {
     torch::Tensor out = x;
+    // MMDetection's blocks call one nn.ReLU module after each inner norm and after the sum.
     for (size_t i = 0; i < convs_.size(); ++i) {
-      out = norms_[i].module.forward(convs_[i]->forward(out));
-      if (i + 1 < convs_.size()) out = torch::relu(out);
+      out = Counted(norms_[i].module, Counted(convs_[i], out));
+      if (i + 1 < convs_.size()) out = CountedRelu(this, out);
     }
-    const torch::Tensor identity = downsample_ ? downsample_->forward(x) : x;
-    return torch::relu(out + identity);
+    const torch::Tensor identity = downsample_ ? Counted(downsample_, x) : x;
+    return CountedRelu(this, out + identity);
   }
 
   // The last norm's weight (zero_init_residual).
@@ -109,11 +111,11 @@ class ResNetImpl : public BackboneImpl {
   std::vector<torch::Tensor> forward(const torch::Tensor& x) override {
     torch::Tensor y = x;
     if (deep_stem_) {
-      y = stem_->forward(y);
+      y = Counted(stem_, y);
     } else {
-      y = torch::relu(stem_norm_.module.forward(conv1_->forward(y)));
+      y = CountedRelu(this, Counted(stem_norm_.module, Counted(conv1_, y)));
     }
-    y = torch::max_pool2d(y, 3, 2, 1);
+    y = CountedMaxPool(this, y, 3, 2, 1);
     std::vector<torch::Tensor> outs;
     for (size_t i = 0; i < layers_.size(); ++i) {
       for (auto& block : layers_[i]) y = block->forward(y);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -50,8 +51,8 @@ DenseOutputs RetinaHeadImpl::forward(const std::vector<torch::Tensor>& feats) {
     torch::Tensor c = x, r = x;
     for (auto& conv : cls_convs_) c = conv->forward(c);
     for (auto& conv : reg_convs_) r = conv->forward(r);
-    out.cls_scores.push_back(retina_cls_->forward(c));
-    out.bbox_preds.push_back(retina_reg_->forward(r));
+    out.cls_scores.push_back(Counted(retina_cls_, c));
+    out.bbox_preds.push_back(Counted(retina_reg_, r));
   }
   return out;
 }

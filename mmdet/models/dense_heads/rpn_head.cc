@@ -4,6 +4,7 @@
 
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/layers.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -25,9 +26,9 @@ RPNHeadImpl::RPNHeadImpl(AnchorHeadParts parts, int64_t in_channels, int64_t fea
 DenseOutputs RPNHeadImpl::forward(const std::vector<torch::Tensor>& feats) {
   DenseOutputs out;
   for (const auto& x : feats) {
-    const torch::Tensor y = torch::relu(rpn_conv_->forward(x));
-    out.cls_scores.push_back(rpn_cls_->forward(y));
-    out.bbox_preds.push_back(rpn_reg_->forward(y));
+    const torch::Tensor y = torch::relu(Counted(rpn_conv_, x));  // F.relu: not counted
+    out.cls_scores.push_back(Counted(rpn_cls_, y));
+    out.bbox_preds.push_back(Counted(rpn_reg_, y));
   }
   return out;
 }

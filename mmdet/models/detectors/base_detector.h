@@ -102,7 +102,18 @@ class DetectorBase : public DetectorImpl {
     });
   }
 
+  absl::Status ForwardDummy(const torch::Tensor& img) final {
+    return Guarded("forward_dummy", [&]() {
+      torch::NoGradGuard no_grad;
+      return Dummy(img);
+    });
+  }
+
  protected:
+  // forward_dummy; the default says there is none (MMDetection's NotImplementedError).
+  virtual absl::Status Dummy(const torch::Tensor& /*img*/) {
+    return absl::UnimplementedError("this detector has no forward_dummy, so FLOPs cannot be counted");
+  }
   // aug_test for detectors that have one; this default refuses several views.
   virtual absl::StatusOr<ImageResult> TestAug(const std::vector<torch::Tensor>& imgs,
                                               const std::vector<ImageMeta>& /*metas*/,

@@ -44,6 +44,10 @@ class DetectorImpl : public torch::nn::Module {
   virtual absl::StatusOr<ImageResult> AugTest(const std::vector<torch::Tensor>& imgs,
                                               const std::vector<ImageMeta>& metas,
                                               bool rescale) = 0;
+  // MMDetection's forward_dummy (what get_flops runs): the network without post-processing on
+  // `img` [1, 3, H, W]; two-stage detectors run their RoI head on 1000 proposals (the mask head
+  // on the first 100). Unimplemented for a detector without one.
+  virtual absl::Status ForwardDummy(const torch::Tensor& img) = 0;
   // Foreground classes (1 for an RPN).
   virtual int64_t num_classes() const = 0;
   virtual bool with_mask() const { return false; }

@@ -46,6 +46,11 @@ absl::StatusOr<std::vector<ImageResult>> RPNDetector::Test(
   return absl::StatusOr<std::vector<ImageResult>>(std::move(results));
 }
 
+absl::Status RPNDetector::Dummy(const torch::Tensor& img) {
+  rpn_head_->forward(ExtractFeat(img));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ImageResult> RPNDetector::TestAug(const std::vector<torch::Tensor>& imgs,
                                                  const std::vector<ImageMeta>& metas,
                                                  bool rescale) {

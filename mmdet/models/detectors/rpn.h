@@ -30,6 +30,7 @@ class RPNDetector : public DetectorBase {
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
                                                 const std::vector<ImageMeta>& metas,
                                                 bool rescale) override;
+  absl::Status Dummy(const torch::Tensor& img) override;
   // aug_test: each view's proposals merged (merge_aug_proposals), in the original image's
   // frame when `rescale`, else the first view's.
   absl::StatusOr<ImageResult> TestAug(const std::vector<torch::Tensor>& imgs,

@@ -13,6 +13,11 @@ absl::StatusOr<LossMap> SingleStageDetector::Train(const torch::Tensor& img,
                           train_cfg_.single_stage());
 }
 
+absl::Status SingleStageDetector::Dummy(const torch::Tensor& img) {
+  bbox_head_->forward(ExtractFeat(img));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<ImageResult>> SingleStageDetector::Test(
     const torch::Tensor& img, const std::vector<ImageMeta>& metas, bool rescale) {
   std::vector<ImageResult> results;

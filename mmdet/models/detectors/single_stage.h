@@ -39,6 +39,7 @@ class SingleStageDetector : public DetectorBase {
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
                                                 const std::vector<ImageMeta>& metas,
                                                 bool rescale) override;
+  absl::Status Dummy(const torch::Tensor& img) override;
 
   std::shared_ptr<DenseHeadImpl> bbox_head_;
 };

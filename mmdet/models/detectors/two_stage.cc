@@ -32,6 +32,21 @@ absl::StatusOr<std::vector<ImageResult>> TwoStageDetector::Test(
   return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
 }
 
+absl::Status TwoStageDetector::Dummy(const torch::Tensor& img) {
+  const std::vector<torch::Tensor> x = ExtractFeat(img);
+  rpn_head_->forward(x);
+  // 1000 proposals (MMDetection draws torch.randn(1000, 4); the counts do not depend on the
+  // values, so these are seeded boxes inside the image).
+  const torch::TensorOptions options = img.options();
+  const double h = static_cast<double>(img.size(2)), w = static_cast<double>(img.size(3));
+  const torch::Tensor corner = torch::rand({1000, 2}, options) *
+                               torch::tensor({w * 0.75, h * 0.75}, options);
+  const torch::Tensor size = torch::rand({1000, 2}, options) *
+                                 torch::tensor({w * 0.25, h * 0.25}, options) + 1;
+  roi_head_->ForwardDummy(x, torch::cat({corner, corner + size}, 1));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ImageResult> TwoStageDetector::TestAug(const std::vector<torch::Tensor>& imgs,
                                                       const std::vector<ImageMeta>& metas,
                                                       bool rescale) {

@@ -48,6 +48,7 @@ class TwoStageDetector : public DetectorBase {
   absl::StatusOr<std::vector<ImageResult>> Test(const torch::Tensor& img,
                                                 const std::vector<ImageMeta>& metas,
                                                 bool rescale) override;
+  absl::Status Dummy(const torch::Tensor& img) override;
   // aug_test: each view's proposals, merge_aug_proposals, then the RoI head's aug_test.
   absl::StatusOr<ImageResult> TestAug(const std::vector<torch::Tensor>& imgs,
                                       const std::vector<ImageMeta>& metas, bool rescale) override;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -115,9 +116,9 @@ absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
 }
 
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = conv_->forward(x);
-  if (has_norm_) y = norm_.forward(y);
-  return relu_ ? torch::relu(y) : y;
+  torch::Tensor y = Counted(conv_, x);
+  if (has_norm_) y = Counted(norm_, y);
+  return relu_ ? CountedRelu(this, y) : y;
 }
 
 void KaimingInit(torch::nn::Conv2d& conv, double bias) {

@@ -34,6 +34,10 @@ class RoIHeadImpl : public torch::nn::Module {
                                               const std::vector<torch::Tensor>& proposals,
                                               const config::DetectionTestConfig& cfg,
                                               bool rescale) = 0;
+  // forward_dummy: the box head on `proposals` [k, 4] of image 0, the mask head on the first
+  // 100 of them.
+  virtual void ForwardDummy(const std::vector<torch::Tensor>& feats,
+                            const torch::Tensor& proposals) = 0;
   // aug_test of one image seen through several views: feats[v] are view v's features (a
   // batch of one), metas[v] its meta, proposals [k, 5] the merged proposals in the original
   // image's frame (MergeAugProposals).

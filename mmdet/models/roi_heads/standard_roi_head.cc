@@ -1,5 +1,6 @@
 #include "mmdet/models/roi_heads/standard_roi_head.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -153,6 +154,15 @@ std::vector<ImageResult> StandardRoIHeadImpl::SimpleTest(
     results.push_back(std::move(result));
   }
   return results;
+}
+
+void StandardRoIHeadImpl::ForwardDummy(const std::vector<torch::Tensor>& feats,
+                                       const torch::Tensor& proposals) {
+  const torch::Tensor rois = Bbox2Roi({proposals});
+  bbox_head_->forward(bbox_roi_extractor_->forward(feats, rois));
+  if (mask_head_) {
+    mask_head_->forward(mask_roi_extractor_->forward(feats, rois.narrow(0, 0, std::min<int64_t>(100, rois.size(0)))));
+  }
 }
 
 ImageResult StandardRoIHeadImpl::AugTest(const std::vector<std::vector<torch::Tensor>>& feats,

@@ -45,6 +45,8 @@ class StandardRoIHeadImpl : public RoIHeadImpl {
                                       const std::vector<torch::Tensor>& proposals,
                                       const config::DetectionTestConfig& cfg,
                                       bool rescale) override;
+  void ForwardDummy(const std::vector<torch::Tensor>& feats,
+                    const torch::Tensor& proposals) override;
   // MMDetection v2.0's aug_test: aug_test_bboxes (each view's box head on the proposals mapped
   // into it, merge_aug_bboxes, multiclass_nms) then aug_test_mask (each view's mask head on
   // the detections mapped into it, sigmoid, merge_aug_masks, pasted at ori_shape).

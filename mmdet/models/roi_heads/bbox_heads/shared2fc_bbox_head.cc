@@ -2,6 +2,7 @@
 
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/layers.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -33,9 +34,9 @@ Shared2FCBBoxHeadImpl::Shared2FCBBoxHeadImpl(const config::Shared2FCBBoxHead& cf
 std::pair<torch::Tensor, torch::Tensor> Shared2FCBBoxHeadImpl::forward(
     const torch::Tensor& roi_feats) {
   torch::Tensor x = roi_feats.flatten(1);
-  x = torch::relu(fc1_->forward(x));
-  x = torch::relu(fc2_->forward(x));
-  return {fc_cls_->forward(x), fc_reg_->forward(x)};
+  x = CountedRelu(this, Counted(fc1_, x));
+  x = CountedRelu(this, Counted(fc2_, x));
+  return {Counted(fc_cls_, x), Counted(fc_reg_, x)};
 }
 
 absl::StatusOr<std::shared_ptr<BBoxHeadImpl>> Shared2FCBBoxHeadFromConfig(

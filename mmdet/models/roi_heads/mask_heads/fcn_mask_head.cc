@@ -6,6 +6,7 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/ops/mask_util.h"
 #include "mmdet/ops/roi_align.h"
+#include "mmdet/models/layers/flops.h"
 
 namespace mmdet::models {
 
@@ -56,7 +57,7 @@ absl::Status FCNMaskHeadImpl::Init(const config::FCNMaskHead& cfg, const std::st
 torch::Tensor FCNMaskHeadImpl::forward(const torch::Tensor& feats) {
   torch::Tensor x = feats;
   for (auto& conv : convs_) x = conv->forward(x);
-  return conv_logits_->forward(torch::relu(upsample_->forward(x)));
+  return Counted(conv_logits_, CountedRelu(this, Counted(upsample_, x)));
 }
 
 
