@@ -12,7 +12,10 @@
 #include "gtest/gtest.h"
 #include "absl/strings/str_format.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/pth/pth.h"
+#include "mmdet/core/sha256.h"
 #include "tests/cli_util.h"
+#include "torch/torch.h"
 
 namespace mmdet {
 namespace {
@@ -137,6 +140,59 @@ TEST_F(TestCliTest, FuseConvBnGivesTheSameDetections) {
   for (size_t i = 0; i < want.size(); ++i) {
     ASSERT_NEAR(got[i], want[i], 1e-3 * std::max(1.0, std::abs(want[i]))) << "number " << i;
   }
+}
+
+TEST_F(TestCliTest, FuseConvBnCheckpointTestsTheSame) {
+  const std::string fused = Tmp() + "/fused.pth";
+  auto f = RunCli("tools/fuse_conv_bn", {kConfig, Checkpoint(), fused});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_THAT(f.err, HasSubstr("folded 20 BatchNorm layers"));
+  auto plain = RunTest({"--out", "-"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  std::vector<std::string> args = {kConfig, fused, "--out", "-"};
+  for (const std::string& d : Data()) args.push_back(d);
+  auto from_fused = RunCli("tools/test", args);
+  ASSERT_EQ(from_fused.exit_code, 0) << from_fused.err;
+  const std::vector<double> want = Numbers(plain.out), got = Numbers(from_fused.out);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-3 * std::max(1.0, std::abs(want[i]))) << "number " << i;
+  }
+  auto bad = RunCli("tools/fuse_conv_bn", {kConfig, Tmp() + "/none.pth", Tmp() + "/x.pth"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("none.pth"));
+}
+
+TEST_F(TestCliTest, PublishModelDropsTheOptimizerAndNamesTheFileByItsHash) {
+  const std::string out = Tmp() + "/model_depth.pth";  // MMDetection's rstrip would eat "pth"
+  auto r = RunCli("tools/publish_model", {Checkpoint(), out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_THAT(r.out, StartsWith(Tmp() + "/model_depth-"));
+  const std::string published = r.out.substr(0, r.out.size() - 1);  // the trailing newline
+  ASSERT_EQ(published.size(), out.size() + 9);
+  auto bytes = ReadFile(published);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(published.substr(out.size() - 4 + 1, 8), Sha256Hex(*bytes).substr(0, 8));
+  auto value = pth::LoadPth(published);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->Find("optimizer"), nullptr);
+  ASSERT_NE(value->Find("meta"), nullptr);
+  auto original = pth::LoadPth(Checkpoint());
+  ASSERT_TRUE(original.ok());
+  ASSERT_NE(original->Find("optimizer"), nullptr);  // train saved one
+  const pth::Value* a = value->Find("state_dict");
+  const pth::Value* b = original->Find("state_dict");
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ(a->entries()[i].key.as_string(), b->entries()[i].key.as_string());
+    EXPECT_TRUE(torch::equal(a->entries()[i].value.tensor(), b->entries()[i].value.tensor()));
+  }
+  auto no_state = RunCli("tools/publish_model", {Tmp() + "/r.pkl", Tmp() + "/x.pth"});
+  EXPECT_EQ(no_state.exit_code, 2);
+  auto missing = RunCli("tools/publish_model", {Tmp() + "/none.pth", Tmp() + "/x.pth"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("none.pth"));
 }
 
 TEST_F(TestCliTest, FlipTestTimeAugmentationMergesTheViews) {

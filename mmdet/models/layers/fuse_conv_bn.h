@@ -21,8 +21,18 @@
 
 namespace mmdet::models {
 
+enum class FuseMode {
+  // The BatchNorms become the identity (test --fuse-conv-bn: one op instead of two).
+  kSkipNorms,
+  // For a checkpoint that loads into the unchanged model (tools:fuse_conv_bn): the BatchNorms
+  // keep running, reduced to a per-channel shift: weight 1, running_mean 0, running_var the
+  // value that makes var + eps exactly 1, and bias = the folded bias (a conv's own bias moves
+  // there too, set to 0). Every state_dict key stays; the statistics no longer mean anything.
+  kCheckpoint,
+};
+
 // Folds every (conv, BatchNorm) pair under `module`; returns how many were folded.
-int64_t FuseConvBn(torch::nn::Module& module);
+int64_t FuseConvBn(torch::nn::Module& module, FuseMode mode = FuseMode::kSkipNorms);
 
 }  // namespace mmdet::models
 

@@ -54,6 +54,39 @@ TEST(FuseConvBnTest, ConvModuleWithAndWithoutBias) {
   }
 }
 
+TEST(FuseConvBnTest, CheckpointModeKeepsTheNormsAsAShift) {
+  torch::manual_seed(1);
+  for (const bool bias : {false, true}) {
+    ConvModuleOptions o;
+    o.in_channels = 3;
+    o.out_channels = 8;
+    o.kernel_size = 3;
+    o.padding = 1;
+    o.bias = bias;
+    o.norm_cfg = config::NormConfig();
+    auto m = ConvModuleImpl::Create(o);
+    ASSERT_TRUE(m.ok()) << m.status();
+    Randomise(**m);
+    (*m)->eval();
+    const auto keys = (*m)->named_parameters().keys();
+    const torch::Tensor x = torch::randn({2, 3, 9, 11});
+    const torch::Tensor want = (*m)->forward(x);
+    EXPECT_EQ(FuseConvBn(**m, FuseMode::kCheckpoint), 1);
+    EXPECT_EQ((*m)->named_parameters().keys(), keys);  // the same state_dict entries
+    EXPECT_LT(MaxRelativeError((*m)->forward(x), want), 1e-5) << "bias " << bias;
+    // The norm is now exactly a shift: running stats (0, var + eps == 1) and weight 1.
+    for (const auto& item : (*m)->named_buffers()) {
+      if (item.key() == "bn.running_mean") EXPECT_EQ(item.value().abs().max().item<float>(), 0);
+      if (item.key() == "bn.running_var") {
+        EXPECT_TRUE(torch::equal(item.value() + 1e-5f, torch::ones_like(item.value())));
+      }
+    }
+    // Folding again changes nothing.
+    EXPECT_EQ(FuseConvBn(**m, FuseMode::kCheckpoint), 1);
+    EXPECT_LT(MaxRelativeError((*m)->forward(x), want), 1e-5);
+  }
+}
+
 TEST(FuseConvBnTest, GroupNormIsLeftAlone) {
   ConvModuleOptions o;
   o.in_channels = 4;
