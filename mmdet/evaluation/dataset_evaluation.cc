@@ -207,6 +207,7 @@ absl::StatusOr<EvalOutput> EvaluateDataset(const config::Dataset& dataset, const
                                         side.labels.classes, m, source));
     out.log += coco_out.log;
     out.values.insert(out.values.end(), coco_out.values.begin(), coco_out.values.end());
+    out.coco_stats = coco_out.coco_stats;
   }
   return out;
 }

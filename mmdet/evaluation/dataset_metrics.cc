@@ -169,6 +169,7 @@ absl::StatusOr<EvalOutput> EvaluateCoco(const DetectionResults& results,
     std::vector<std::string> lines;
     const std::array<double, 12> stats = eval.Summarize(&lines);
     for (const std::string& line : lines) absl::StrAppend(&out.log, line, "\n");
+    out.coco_stats.emplace_back(metric, stats);
     if (metric == "proposal") {
       const char* items[] = {"AR@100", "AR@300", "AR@1000", "AR_s@1000", "AR_m@1000", "AR_l@1000"};
       for (int i = 0; i < 6; ++i) out.values.push_back({items[i], Round3(stats[i + 6]), ""});
@@ -231,6 +232,7 @@ absl::StatusOr<EvalOutput> EvaluateVoc(const DetectionResults& results,
       map_options.voc07 = options.voc07;
       map_options.scale_ranges = options.scale_ranges;
       const MeanApResult r = EvalMap(dets, anns, map_options);
+      out.voc_classes = r.classes;
       for (size_t k = 0; k < r.mean_ap.size(); ++k) {
         if (!options.scale_ranges.empty()) {
           const auto& [lo, hi] = options.scale_ranges[k];

@@ -14,6 +14,7 @@
 #ifndef MMDET_EVALUATION_DATASET_METRICS_H_
 #define MMDET_EVALUATION_DATASET_METRICS_H_
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "mmdet/datasets/ann_info.h"
 #include "mmdet/datasets/coco_api.h"
 #include "mmdet/evaluation/recall.h"
+#include "mmdet/evaluation/mean_ap.h"
 #include "mmdet/evaluation/results.h"
 
 namespace mmdet::evaluation {
@@ -36,6 +38,10 @@ struct MetricValue {
 struct EvalOutput {
   std::vector<MetricValue> values;
   std::string log;
+  // The raw numbers test_robustness keeps: per COCO metric ("bbox", "segm", "proposal") its
+  // 12 COCOeval stats, unrounded; for VOC mAP, each class's result (the first scale).
+  std::vector<std::pair<std::string, std::array<double, 12>>> coco_stats;
+  std::vector<ClassMapResult> voc_classes;
 };
 
 // `{"bbox_mAP": 0.372, ..., "bbox_mAP_copypaste": "0.372 ..."}` with the values in order.
