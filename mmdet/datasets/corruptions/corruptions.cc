@@ -596,6 +596,10 @@ absl::StatusOr<cv::Mat> Frost(const cv::Mat& img, int s, CorruptionRng& rng, con
   const std::array<std::pair<double, double>, 5> cs = {
       std::pair<double, double>{1, .4}, {.8, .6}, {.7, .7}, {.65, .7}, {.6, .75}};
   const std::string dir = FindFrostDir(o.frost_dir);
+  if (dir.empty() && !o.frost_dir.empty()) {
+    return absl::InvalidArgumentError("--frost-dir " + o.frost_dir +
+                                      ": no frost1.png there (imagecorruptions' frost images)");
+  }
   if (dir.empty()) {
     return absl::InvalidArgumentError(
         "frost needs imagecorruptions' frost images (frost1.png ... frost5.jpg): give their "
