@@ -54,6 +54,14 @@ CliResult MakeTinyShapes(const std::string& dir, int num_train, int num_val) {
                  "--num_val=" + std::to_string(num_val), "--min_size=64", "--max_size=96"});
 }
 
+CliResult TrainOneEpoch(const std::string& config, const std::string& work_dir,
+                        const std::string& data_root) {
+  return RunCli("tools/train", {config, "--work-dir", work_dir, "--seed", "0", "--no-validate",
+                                "--options", "total_epochs=1", "--cfg-options",
+                                "data.train.coco_dataset.data_root=" + data_root,
+                                "data.workers_per_gpu=1"});
+}
+
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -21,6 +21,11 @@ CliResult RunCli(const std::string& binary, const std::vector<std::string>& args
 // tests train on); the test needs //tools:make_shapes_dataset in its data.
 CliResult MakeTinyShapes(const std::string& dir, int num_train, int num_val);
 
+// tools/train CONFIG for one epoch (seed 0, no validation, one loader thread) on the shapes
+// set under data_root, into work_dir (work_dir/epoch_1.pth); needs //tools:train in data.
+CliResult TrainOneEpoch(const std::string& config, const std::string& work_dir,
+                        const std::string& data_root);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (for c10d rendezvous in tests).
 int FreePort();
 

@@ -58,10 +58,7 @@ class InferenceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 4, 3);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = RunCli("tools/train", {kConfig, "--work-dir", Tmp() + "/train", "--seed", "0",
-                               "--no-validate", "--options", "total_epochs=1", "--cfg-options",
-                               "data.train.coco_dataset.data_root=" + Root(),
-                               "data.workers_per_gpu=1"});
+    r = testing::TrainOneEpoch(kConfig, Tmp() + "/train", Root());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 };

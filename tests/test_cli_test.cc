@@ -49,10 +49,7 @@ class TestCliTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto r = testing::MakeTinyShapes(Tmp() + "/shapes", 4, 3);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::vector<std::string> args = {kConfig, "--work-dir", Tmp() + "/train", "--seed", "0",
-                                     "--no-validate", "--options", "total_epochs=1"};
-    for (size_t i = 1; i < Data().size() - 1; ++i) args.push_back(Data()[i]);
-    r = RunCli("tools/train", args);
+    r = testing::TrainOneEpoch(kConfig, Tmp() + "/train", Tmp() + "/shapes/");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 };
