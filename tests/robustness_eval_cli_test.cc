@@ -10,7 +10,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mmdet/datasets/corruptions/corruptions.h"
-#include "mmdet/datasets/loader/sampler.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 #include "tests/cli_util.h"
@@ -90,8 +89,8 @@ TEST(CorruptCliTest, WritesWhatTheLibraryComputes) {
   EXPECT_EQ(r.out, Tmp() + "/out/photo.png\n");
   const cv::Mat written = cv::imread(Tmp() + "/out/photo.png", cv::IMREAD_COLOR);
   const cv::Mat loaded = cv::imread(in, cv::IMREAD_COLOR);
-  datasets::Rng sample(datasets::MixSeed({3, 0, 0}));  // the loader's generator of image 0
-  datasets::CorruptionRng rng = datasets::MakeCorruptionRng(sample(), 0, "fog", 2);
+  datasets::CorruptionRng rng =
+      datasets::MakeCorruptionRng(3, datasets::CorruptionImageKey("photo.jpg"), "fog", 2);
   auto want = datasets::Corrupt(loaded, "fog", 2, rng);
   ASSERT_TRUE(want.ok()) << want.status();
   EXPECT_EQ(cv::norm(written, *want, cv::NORM_INF), 0);  // PNG is lossless

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "mmdet/core/file_io.h"
 #include "mmdet/core/pth/pth.h"
 #include "tests/cli_util.h"
 
@@ -80,6 +81,22 @@ TEST_F(TestRobustnessCliTest, WritesMmdetectionsResultsAndResumes) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.err, HasSubstr("skipping contrast at severity 2: already in"));
   EXPECT_THAT(again.err, ::testing::Not(HasSubstr("Testing ")));
+
+  // Two Gloo processes (dist_test.sh running test_robustness): the same evaluations, byte for
+  // byte, since each image's corruption depends on its file name, not on the process split.
+  std::vector<std::string> dist = {kConfig, Checkpoint(), "2"};
+  for (const std::string& a : Args({"--out", Tmp() + "/rob2/r.pkl", "--corruptions", "gaussian_noise",
+                                    "contrast", "--severities", "0", "1", "2", "--eval", "bbox", "segm"})) {
+    if (a != kConfig && a != Checkpoint()) dist.push_back(a);
+  }
+  setenv("TEST_BIN", (std::string(getenv("PWD")) + "/tools/test_robustness").c_str(), 1);
+  setenv("PORT", std::to_string(testing::FreePort()).c_str(), 1);
+  auto two = RunCli("tools/dist_test.sh", dist);
+  unsetenv("TEST_BIN");
+  unsetenv("PORT");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(ReadFile(Tmp() + "/rob2/r_results.pkl").value_or("a"),
+            ReadFile(Tmp() + "/rob/r_results.pkl").value_or("b"));
 }
 
 TEST_F(TestRobustnessCliTest, DefaultOutputAndErrors) {

@@ -6,9 +6,8 @@
 //       --out DIR [--frost-dir DIR]
 //
 // Each image is read as LoadImageFromFile reads it (8-bit BGR), corrupted with the generator
-// test_robustness uses for the image at that position of data.test (--seed, the image's
-// position on the command line, the corruption, the severity) and written to
-// DIR/<image base name>.png atomically.
+// test_robustness uses for an image of that file name (--seed, the base name, the corruption,
+// the severity) and written to DIR/<image base name>.png atomically.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -20,7 +19,6 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/core/visualization.h"
 #include "mmdet/datasets/corruptions/corruptions.h"
-#include "mmdet/datasets/loader/sampler.h"
 #include "mmdet/datasets/pipelines/image_util.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tools/tool_main.h"
@@ -46,11 +44,10 @@ absl::Status Run(const std::vector<std::string>& images) {
   options.frost_dir = absl::GetFlag(FLAGS_frost_dir);
   for (size_t i = 0; i < images.size(); ++i) {
     MMDET_ASSIGN_OR_RETURN(const cv::Mat img, datasets::ReadImage(images[i], cv::IMREAD_COLOR));
-    // test_robustness's generator for image i: the loader's sample generator for (seed,
-    // epoch 0, position i), whose first draw seeds the Corrupt transform.
-    datasets::Rng sample(datasets::MixSeed({static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)), 0, i}));
-    datasets::CorruptionRng rng =
-        datasets::MakeCorruptionRng(sample(), 0, corruption, absl::GetFlag(FLAGS_severity));
+    // test_robustness's generator for this image: (seed, the file's base name, ...).
+    datasets::CorruptionRng rng = datasets::MakeCorruptionRng(
+        static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)), datasets::CorruptionImageKey(images[i]),
+        corruption, absl::GetFlag(FLAGS_severity));
     auto corrupted = datasets::Corrupt(img, corruption, absl::GetFlag(FLAGS_severity), rng, options);
     if (!corrupted.ok()) return Annotate(corrupted.status(), images[i]);
     std::string base = images[i].substr(images[i].find_last_of('/') + 1);

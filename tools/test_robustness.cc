@@ -19,8 +19,10 @@
 // FILE_results.pkl already has (an interrupted run resumes). Without --out the files go to
 // work_dirs/<config name>/robustness.pkl (MMDetection crashes instead) and the tool says so.
 // At the end the P / mPC / rPC summary (--final-prints) is printed as robustness_eval prints
-// it. Corruptions are seeded per image from --seed (reproducible, unlike MMDetection's
-// unseeded workers); tools:corrupt writes any image exactly as a run corrupts it.
+// it. Corruptions are seeded per image from (--seed, the image's file name), so a run is
+// reproducible (unlike MMDetection's unseeded workers) and the same on any number of
+// processes (TEST_BIN=.../test_robustness tools/dist_test.sh CONFIG CKPT N ...); tools:corrupt
+// writes any image exactly as a run corrupts it.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -46,7 +48,6 @@
 #include "mmdet/datasets/corruptions/corruptions.h"
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/data_loader.h"
-#include "mmdet/datasets/loader/sampler.h"
 #include "mmdet/datasets/pipelines/image_util.h"
 #include "mmdet/evaluation/dataset_evaluation.h"
 #include "mmdet/evaluation/results.h"
@@ -217,6 +218,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
         t.mutable_corrupt()->set_corruption(corruption);
         t.mutable_corrupt()->set_severity(severity);
         t.mutable_corrupt()->set_frost_dir(corrupt_options.frost_dir);
+        t.mutable_corrupt()->set_seed(static_cast<uint64_t>(seed));
         datasets::VisitFileDataset(&run_cfg, [&](auto& m) {
           auto* p = m.mutable_pipeline();
           p->Add()->CopyFrom(t);
@@ -256,8 +258,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
           const std::string path = JoinPath(prefix, dataset->image_info(i).filename);
           MMDET_ASSIGN_OR_RETURN(cv::Mat image, datasets::ReadImage(path, cv::IMREAD_COLOR));
           if (severity > 0) {  // the same generator as the run's Corrupt transform
-            datasets::Rng sample(datasets::MixSeed({static_cast<uint64_t>(seed), 0, i}));
-            datasets::CorruptionRng crng = datasets::MakeCorruptionRng(sample(), 0, corruption, severity);
+            datasets::CorruptionRng crng = datasets::MakeCorruptionRng(
+                static_cast<uint64_t>(seed), datasets::CorruptionImageKey(dataset->image_info(i).filename),
+                corruption, severity);
             MMDET_ASSIGN_OR_RETURN(image, datasets::Corrupt(image, corruption, severity, crng, corrupt_options));
           }
           const std::string target = JoinPath(dir, dataset->image_info(i).filename);

@@ -926,6 +926,13 @@ absl::StatusOr<std::vector<std::string>> ResolveCorruptions(const std::vector<st
   return spec;
 }
 
+uint64_t CorruptionImageKey(const std::string& filename) {
+  const std::string base = filename.substr(filename.find_last_of('/') + 1);
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char ch : base) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
 CorruptionRng MakeCorruptionRng(uint64_t seed, uint64_t image_index, const std::string& corruption,
                                 int severity) {
   // splitmix64 over the parts (the name through FNV-1a).

@@ -51,10 +51,14 @@ absl::StatusOr<std::vector<std::string>> ResolveCorruptions(const std::vector<st
 absl::StatusOr<cv::Mat> Corrupt(const cv::Mat& image, const std::string& name, int severity,
                                 CorruptionRng& rng, const CorruptOptions& options = {});
 
-// The generator for one image of a run, seeded from (seed, image index, corruption name,
+// The generator for one image of a run, seeded from (seed, image key, corruption name,
 // severity): the same image corrupts the same way on every run and worker.
-CorruptionRng MakeCorruptionRng(uint64_t seed, uint64_t image_index, const std::string& corruption,
+CorruptionRng MakeCorruptionRng(uint64_t seed, uint64_t image_key, const std::string& corruption,
                                 int severity);
+
+// The image key test_robustness and tools:corrupt use: a hash of the file's base name
+// ("val/000001.jpg" and "/data/val/000001.jpg" give the same key).
+uint64_t CorruptionImageKey(const std::string& filename);
 
 // The frost overlay folder: `flag_value` if set, else $IMAGECORRUPTIONS_FROST, else an
 // `imagecorruptions/frost` folder next to the running binary; "" when none exists.

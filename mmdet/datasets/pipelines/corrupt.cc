@@ -1,7 +1,7 @@
 // Corrupt: imagecorruptions' corruption of results.img (MMDetection's Corrupt transform). Its
-// generator is seeded from the sample's first draw (the loader seeds each sample from
-// (seed, epoch, position)), so a test_robustness run is reproducible with --seed and
-// tools:corrupt can recompute any image's corruption.
+// generator comes from (the config's seed, the image's file name, corruption, severity), so a
+// test_robustness run is reproducible with --seed, does not depend on how the images are split
+// over processes, and tools:corrupt can recompute any image's corruption.
 #include <memory>
 #include <string>
 
@@ -16,16 +16,17 @@ namespace {
 
 class CorruptTransform : public Transform {
  public:
-  CorruptTransform(std::string corruption, int severity, std::string frost_dir)
-      : corruption_(std::move(corruption)), severity_(severity) {
+  CorruptTransform(std::string corruption, int severity, std::string frost_dir, uint64_t seed)
+      : corruption_(std::move(corruption)), severity_(severity), seed_(seed) {
     options_.frost_dir = std::move(frost_dir);
   }
   std::string name() const override { return "Corrupt"; }
 
-  absl::Status Apply(Results& r, Rng& rng, bool*) const override {
+  absl::Status Apply(Results& r, Rng&, bool*) const override {
     cv::Mat img = r.img;
     if (img.depth() != CV_8U) img.convertTo(img, CV_MAKETYPE(CV_8U, img.channels()));  // astype(uint8)
-    CorruptionRng crng = MakeCorruptionRng(rng(), 0, corruption_, severity_);
+    CorruptionRng crng =
+        MakeCorruptionRng(seed_, CorruptionImageKey(r.img_info.filename), corruption_, severity_);
     auto out = Corrupt(img, corruption_, severity_, crng, options_);
     if (!out.ok()) return absl::Status(out.status().code(), absl::StrCat(r.meta.filename, ": ", out.status().message()));
     r.img = *std::move(out);
@@ -36,6 +37,7 @@ class CorruptTransform : public Transform {
  private:
   std::string corruption_;
   int severity_;
+  uint64_t seed_;
   CorruptOptions options_;
 };
 
@@ -45,7 +47,8 @@ absl::StatusOr<std::shared_ptr<Transform>> MakeCorrupt(const config::Corrupt& cf
   if (cfg.severity() < 0 || cfg.severity() > 5) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".severity: ", cfg.severity(), " (expected 0 to 5)"));
   }
-  return std::make_shared<CorruptTransform>(cfg.corruption(), cfg.severity(), cfg.frost_dir());
+  return std::make_shared<CorruptTransform>(cfg.corruption(), cfg.severity(), cfg.frost_dir(),
+                                            cfg.seed());
 }
 MMDET_REGISTER(TransformRegistry, config::Corrupt, MakeCorrupt);
 
