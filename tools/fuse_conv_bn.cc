@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "mmdet/config/overrides.h"
-#include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/checkpoint/state_dict.h"
@@ -35,9 +34,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   const std::string& out = args[1];
   MMDET_RETURN_IF_ERROR(ApplyOverride("model.pretrained=", &cfg));
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
-  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpoint(checkpoint));
-  auto loaded = models::LoadStateDict(*model, ckpt.state_dict, /*strict=*/true);
-  if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
+  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpointStrictly(*model, checkpoint));
   model->eval();
   const int64_t folded = models::FuseConvBn(*model, models::FuseMode::kCheckpoint);
   MMDET_RETURN_IF_ERROR(models::SaveCheckpoint(out, models::GetStateDict(*model), ckpt.meta,

@@ -36,7 +36,6 @@
 #include "mmdet/apis/show_window.h"
 #include "mmdet/apis/test.h"
 #include "mmdet/core/file_io.h"
-#include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/core/visualization.h"
 #include "mmdet/datasets/dataset.h"
@@ -45,7 +44,6 @@
 #include "mmdet/evaluation/dataset_metrics.h"
 #include "mmdet/evaluation/results.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
-#include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/runner/dist/collect_results.h"
@@ -109,16 +107,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-// The test set's img_prefix (where show-dir reads the images from).
-absl::StatusOr<std::string> ImgPrefix(const config::Dataset& d) {
-  absl::StatusOr<datasets::DatasetOptions> o = datasets::NotAFileDataset("data.test");
-  datasets::VisitFileDataset(&d, [&](const auto& m) {
-    o = datasets::ResolveDatasetOptions(m, "data.test");
-  });
-  if (!o.ok()) return o.status();
-  return o->img_prefix;
-}
-
 absl::Status Run(const std::vector<std::string>& positional) {
   std::vector<std::string> args = positional;
   MMDET_ASSIGN_OR_RETURN(config::Config cfg, LoadToolConfig(&args));
@@ -161,9 +149,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   const int rank = dc.env.rank;
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
-  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpoint(checkpoint));
-  auto loaded = models::LoadStateDict(*model, ckpt.state_dict, /*strict=*/true);
-  if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
+  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpointStrictly(*model, checkpoint));
   model->to(dc.device);
   if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
     const int64_t folded = models::FuseConvBn(*model);
@@ -229,7 +215,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
     (out == "-" ? std::cerr : std::cout) << evaluation::MetricsToJson(e.values) << std::endl;
   }
   if (!show_dir.empty() || show) {
-    MMDET_ASSIGN_OR_RETURN(const std::string prefix, ImgPrefix(test));
+    MMDET_ASSIGN_OR_RETURN(const std::string prefix, datasets::DatasetImgPrefix(test, "data.test"));
     if (show) std::cerr << "Press any key for the next image\n";
     for (size_t i = 0; i < dataset->size(); ++i) {
       const std::string path = JoinPath(prefix, dataset->image_info(i).filename);

@@ -42,7 +42,6 @@
 #include "mmdet/apis/test.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/pth/pth.h"
-#include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/core/visualization.h"
 #include "mmdet/datasets/corruptions/corruptions.h"
@@ -53,7 +52,6 @@
 #include "mmdet/evaluation/results.h"
 #include "mmdet/evaluation/robustness.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
-#include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/init_dist.h"
@@ -168,9 +166,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
                                           absl::GetFlag(FLAGS_local_rank), 0));
   const int rank = dc.env.rank;
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
-  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpoint(checkpoint));
-  auto loaded = models::LoadStateDict(*model, ckpt.state_dict, /*strict=*/true);
-  if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
+  MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpointStrictly(*model, checkpoint));
   model->to(dc.device);
 
   // Resume: the evaluations already written.
@@ -248,11 +244,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
       if (!absl::GetFlag(FLAGS_show_dir).empty()) {
         std::vector<std::string> classes = apis::CheckpointClasses(ckpt);
         if (classes.empty()) classes = dataset->classes();
-        std::string prefix;
-        datasets::VisitFileDataset(&run_cfg, [&](const auto& m) {
-          auto o = datasets::ResolveDatasetOptions(m, "data.test");
-          if (o.ok()) prefix = o->img_prefix;
-        });
+        MMDET_ASSIGN_OR_RETURN(const std::string prefix, datasets::DatasetImgPrefix(run_cfg, "data.test"));
         const std::string dir = JoinPath(absl::GetFlag(FLAGS_show_dir), JoinPath(corruption, std::to_string(severity)));
         for (size_t i = 0; i < dataset->size(); ++i) {
           const std::string path = JoinPath(prefix, dataset->image_info(i).filename);

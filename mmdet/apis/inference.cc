@@ -9,13 +9,11 @@
 #include "mmdet/apis/test.h"
 #include "mmdet/config/loader.h"
 #include "mmdet/config/overrides.h"
-#include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/coco_dataset.h"
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/collate.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "mmdet/models/checkpoint/state_dict.h"
 #include "opencv2/imgcodecs.hpp"
 #include "torch/cuda.h"
 #include "torch/torch.h"
@@ -148,9 +146,8 @@ absl::StatusOr<std::shared_ptr<Detector>> InitDetector(const config::Config& con
   MMDET_RETURN_IF_ERROR(ApplyOverride("model.pretrained=", &d->cfg));
   MMDET_ASSIGN_OR_RETURN(d->model, models::BuildDetector(d->cfg));
   if (!checkpoint.empty()) {
-    MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpoint(checkpoint));
-    auto loaded = models::LoadStateDict(*d->model, ckpt.state_dict, /*strict=*/true);
-    if (!loaded.ok()) return Annotate(loaded.status(), checkpoint);
+    MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt,
+                           models::LoadCheckpointStrictly(*d->model, checkpoint));
     d->classes = CheckpointClasses(ckpt);
   }
   if (d->classes.empty()) d->classes = FallbackClasses(d->cfg);

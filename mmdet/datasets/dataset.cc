@@ -318,6 +318,13 @@ absl::StatusOr<config::Dataset> WithTestMode(config::Dataset d, const std::strin
   return d;
 }
 
+absl::StatusOr<std::string> DatasetImgPrefix(const config::Dataset& config, const std::string& path) {
+  absl::StatusOr<DatasetOptions> o = NotAFileDataset(path);
+  VisitFileDataset(&config, [&](const auto& m) { o = ResolveDatasetOptions(m, path); });
+  if (!o.ok()) return o.status();
+  return o->img_prefix;
+}
+
 absl::StatusOr<google::protobuf::RepeatedPtrField<config::Transform>> DatasetPipeline(
     const config::Dataset& config, const std::string& path) {
   google::protobuf::RepeatedPtrField<config::Transform> pipeline;

@@ -98,6 +98,10 @@ absl::Status NotAFileDataset(const std::string& path);
 // datasets only (coco, cityscapes, voc, custom), else an error naming `path`.
 absl::StatusOr<config::Dataset> WithTestMode(config::Dataset config, const std::string& path);
 
+// The img_prefix (joined to data_root) of the file-backed dataset selected in `config`, else
+// an error naming `path`.
+absl::StatusOr<std::string> DatasetImgPrefix(const config::Dataset& config, const std::string& path);
+
 // The pipeline of the file-backed dataset selected in `config` (after LoadConfig filled it
 // from data.train_pipeline / data.test_pipeline), else an error naming `path`.
 absl::StatusOr<google::protobuf::RepeatedPtrField<config::Transform>> DatasetPipeline(

@@ -102,8 +102,8 @@ std::tuple<at::Tensor, at::Tensor> BatchedNms(const at::Tensor& boxes, const at:
     // rounding) and across classes nothing overlaps. MMDetection offsets by idx * (max + 1),
     // kept here for identical rounding; boxes with negative coordinates take the span
     // (max - min + 1) instead, which separates them too.
-    const double lo = boxes.min().item<double>();
-    at::Tensor span = lo >= 0 ? boxes.max() + 1 : boxes.max() - boxes.min() + 1;
+    const at::Tensor lo = boxes.min(), hi = boxes.max();
+    const at::Tensor span = at::where(lo >= 0, hi + 1, hi - lo + 1);  // no host sync
     boxes_for_nms = boxes + (idxs.to(boxes.scalar_type()) * span).unsqueeze(1);
   }
   at::Tensor keep;

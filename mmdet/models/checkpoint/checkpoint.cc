@@ -134,6 +134,13 @@ absl::StatusOr<std::string> ResolveCheckpointPath(const std::string& name) {
       " (or set $TORCH_HOME), or give the file's path"));
 }
 
+absl::StatusOr<Checkpoint> LoadCheckpointStrictly(torch::nn::Module& module, const std::string& path) {
+  MMDET_ASSIGN_OR_RETURN(Checkpoint ckpt, LoadCheckpoint(path));
+  auto loaded = LoadStateDict(module, ckpt.state_dict, /*strict=*/true);
+  if (!loaded.ok()) return Annotate(loaded.status(), path);
+  return ckpt;
+}
+
 absl::StatusOr<LoadReport> LoadCheckpointInto(torch::nn::Module& module, const std::string& name,
                                               bool strict, const std::string& prefix) {
   MMDET_ASSIGN_OR_RETURN(std::string path, ResolveCheckpointPath(name));

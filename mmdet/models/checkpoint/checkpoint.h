@@ -45,6 +45,11 @@ absl::Status SaveCheckpoint(const std::string& path, const StateDict& state,
 // The local file for a checkpoint name (see above).
 absl::StatusOr<std::string> ResolveCheckpointPath(const std::string& name);
 
+// The checkpoint file at `path` with its state_dict loaded strictly into `module` (what test,
+// test_robustness, fuse_conv_bn and InitDetector do); errors name `path`. The checkpoint is
+// returned for its meta (CLASSES).
+absl::StatusOr<Checkpoint> LoadCheckpointStrictly(torch::nn::Module& module, const std::string& path);
+
 // mmcv's load_checkpoint: the named checkpoint's state_dict into `module` (keys under
 // `prefix`, with the prefix removed, when one is given).
 absl::StatusOr<LoadReport> LoadCheckpointInto(torch::nn::Module& module, const std::string& name,

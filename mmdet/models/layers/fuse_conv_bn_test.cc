@@ -31,20 +31,28 @@ double MaxRelativeError(const torch::Tensor& got, const torch::Tensor& want) {
   return ((got - want).abs().max() / want.abs().max()).item<double>();
 }
 
+// A 3 -> 8 3x3 ConvModule with a BN of random statistics, in eval mode.
+absl::StatusOr<std::shared_ptr<ConvModuleImpl>> RandomConvBn(bool bias) {
+  ConvModuleOptions o;
+  o.in_channels = 3;
+  o.out_channels = 8;
+  o.kernel_size = 3;
+  o.padding = 1;
+  o.bias = bias;
+  o.norm_cfg = config::NormConfig();  // BN
+  auto m = ConvModuleImpl::Create(o);
+  if (m.ok()) {
+    Randomise(**m);
+    (*m)->eval();
+  }
+  return m;
+}
+
 TEST(FuseConvBnTest, ConvModuleWithAndWithoutBias) {
   torch::manual_seed(0);
   for (const bool bias : {false, true}) {
-    ConvModuleOptions o;
-    o.in_channels = 3;
-    o.out_channels = 8;
-    o.kernel_size = 3;
-    o.padding = 1;
-    o.bias = bias;
-    o.norm_cfg = config::NormConfig();  // BN
-    auto m = ConvModuleImpl::Create(o);
+    auto m = RandomConvBn(bias);
     ASSERT_TRUE(m.ok()) << m.status();
-    Randomise(**m);
-    (*m)->eval();
     const torch::Tensor x = torch::randn({2, 3, 9, 11});
     const torch::Tensor want = (*m)->forward(x);
     EXPECT_EQ(FuseConvBn(**m), 1);
@@ -57,17 +65,8 @@ TEST(FuseConvBnTest, ConvModuleWithAndWithoutBias) {
 TEST(FuseConvBnTest, CheckpointModeKeepsTheNormsAsAShift) {
   torch::manual_seed(1);
   for (const bool bias : {false, true}) {
-    ConvModuleOptions o;
-    o.in_channels = 3;
-    o.out_channels = 8;
-    o.kernel_size = 3;
-    o.padding = 1;
-    o.bias = bias;
-    o.norm_cfg = config::NormConfig();
-    auto m = ConvModuleImpl::Create(o);
+    auto m = RandomConvBn(bias);
     ASSERT_TRUE(m.ok()) << m.status();
-    Randomise(**m);
-    (*m)->eval();
     const auto keys = (*m)->named_parameters().keys();
     const torch::Tensor x = torch::randn({2, 3, 9, 11});
     const torch::Tensor want = (*m)->forward(x);
