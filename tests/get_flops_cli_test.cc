@@ -59,5 +59,18 @@ TEST(GetFlopsCliTest, BadInputIsOneLineAndExitTwo) {
   EXPECT_THAT(missing.err, HasSubstr("none.pbtxt"));
 }
 
+// Every tool that runs tensor ops links tools:threads: --threads sets LibTorch's, OpenBLAS's
+// and OpenCV's thread counts (LibTorch alone would start with 1 here).
+TEST(GetFlopsCliTest, ThreadsFlagSetsTheThreadBudget) {
+  auto r = RunCli("tools/get_flops", {"configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt",
+                                      "--shape", "64", "--threads", "3", "--verbose", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("threads: 3 (LibTorch intra-op, OpenBLAS, OpenCV)"));
+  auto bad = RunCli("tools/get_flops", {"configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt",
+                                        "--threads", "many"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--threads"));
+}
+
 }  // namespace
 }  // namespace mmdet

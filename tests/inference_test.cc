@@ -83,7 +83,10 @@ TEST_F(InferenceTest, PathMatAndBatchGiveWhatTestSaved) {
   ExpectSameRow(*batch, 1, *from_path, 0);
 
   // tools/test over the same images: its row for 000001.jpg is the API's result.
+  // Float results depend on the thread count (oneDNN and reductions split the work), so the
+  // tool runs on as many threads as this process.
   std::vector<std::string> args = {kConfig, Checkpoint(), "--out", Tmp() + "/r.pkl",
+                                   "--threads", std::to_string(at::get_num_threads()),
                                    "--cfg-options"};
   for (const std::string& o : Overrides()) args.push_back(o);
   auto r = RunCli("tools/test", args);

@@ -50,6 +50,7 @@
 #include "mmdet/runner/dist/init_dist.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
+#include "tools/threads.h"
 #include "tools/tool_main.h"
 #include "torch/torch.h"
 
@@ -73,8 +74,6 @@ ABSL_FLAG(std::string, tmpdir, "",
           ".dist_test).");
 ABSL_FLAG(std::string, launcher, "none", "Job launcher: none, pytorch or slurm.");
 ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch.");
-ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
-          "Threads for COCO evaluation.");
 
 namespace mmdet::tools {
 namespace {
@@ -210,7 +209,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   if (!metrics.empty()) {
     MMDET_ASSIGN_OR_RETURN(evaluation::EvalOutput e,
                            evaluation::EvaluateDataset(test, "data.test", results, metrics, kwargs,
-                                                       checkpoint, absl::GetFlag(FLAGS_threads)));
+                                                       checkpoint, ToolThreads()));
     std::cerr << e.log;
     (out == "-" ? std::cerr : std::cout) << evaluation::MetricsToJson(e.values) << std::endl;
   }

@@ -57,6 +57,7 @@
 #include "mmdet/runner/dist/init_dist.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
+#include "tools/threads.h"
 #include "tools/tool_main.h"
 #include "torch/torch.h"
 
@@ -77,7 +78,6 @@ ABSL_FLAG(std::string, final_prints_aggregate, "benchmark", "benchmark or all.")
 ABSL_FLAG(std::string, launcher, "none", "Job launcher: none, pytorch or slurm.");
 ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch.");
 ABSL_FLAG(std::string, tmpdir, "", "Distributed: the folder for the ranks' result parts.");
-ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()), "Threads for COCO evaluation.");
 
 namespace mmdet::tools {
 namespace {
@@ -268,7 +268,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
       std::cerr << "Starting evaluate " << absl::StrJoin(metrics, " and ") << "\n";
       MMDET_ASSIGN_OR_RETURN(const evaluation::EvalOutput eval,
                              evaluation::EvaluateDataset(run_cfg, "data.test", results, metrics, kwargs,
-                                                         checkpoint, absl::GetFlag(FLAGS_threads)));
+                                                         checkpoint, ToolThreads()));
       std::cerr << eval.log;
       per_corruption->Set(pth::Value::Int(severity), voc ? VocEntry(eval.voc_classes) : CocoEntry(eval));
       MMDET_RETURN_IF_ERROR(pth::SavePickle(results_file, aggregated));

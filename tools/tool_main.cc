@@ -45,6 +45,11 @@ std::vector<std::string>& EvalOptionWords() {
   return *words;
 }
 
+std::vector<void (*)()>& StartupHooks() {
+  static auto* hooks = new std::vector<void (*)()>;
+  return *hooks;
+}
+
 std::string Basename(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -199,8 +204,14 @@ std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv) {
       absl::ParseCommandLine(static_cast<int>(c_argv.size()), c_argv.data());
 
   InitLogging(ToolName().c_str(), absl::GetFlag(FLAGS_verbose), absl::GetFlag(FLAGS_log_dir));
+  for (void (*hook)() : StartupHooks()) hook();
 
   return std::vector<std::string>(parsed.begin() + 1, parsed.end());
+}
+
+bool AddStartupHook(void (*hook)()) {
+  StartupHooks().push_back(hook);
+  return true;
 }
 
 const std::vector<std::string>& ConfigOverrides() { return Overrides(); }

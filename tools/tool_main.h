@@ -66,6 +66,11 @@ absl::StatusOr<NormalizedArgs> NormalizeArgs(const ToolSpec& spec,
 // directory bazel was run from, so relative paths work as typed.
 std::vector<std::string> InitTool(const ToolSpec& spec, int argc, char** argv);
 
+// Code that needs the parsed flags before the tool body runs (tools:threads sets the thread
+// counts from --threads) registers here from a static initializer; InitTool calls the hooks
+// in registration order after logging starts. Returns true, for `static bool x = ...`.
+bool AddStartupHook(void (*hook)());
+
 // The --options overrides InitTool collected.
 const std::vector<std::string>& ConfigOverrides();
 // With ToolSpec::eval_options: the --options / --eval-options KEY=VALUE words.

@@ -11,6 +11,10 @@ TORCH_LIBRARY_FRAGMENT(mmdet, m) {
   m.def(
       "_sigmoid_focal_loss_backward(Tensor grad, Tensor logits, Tensor labels, float gamma, "
       "float alpha) -> Tensor");
+  // (loss, d loss / d logit) in one pass; CPU only, used by the autograd wrapper.
+  m.def(
+      "_sigmoid_focal_loss_with_grad(Tensor logits, Tensor labels, float gamma, float alpha) "
+      "-> (Tensor, Tensor)");
 }
 
 at::Tensor SigmoidFocalLoss(const at::Tensor& logits, const at::Tensor& labels, double gamma,

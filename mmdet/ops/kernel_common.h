@@ -177,12 +177,14 @@ MMDET_HOST_DEVICE inline T FocalLossTerm(T logit, bool is_target, T gamma, T alp
   const T log_q_raw = positive ? log_small : log_big;
   if (is_target) {
     const T log_p = log_p_raw > log_tiny ? log_p_raw : log_tiny;
-    *grad = -alpha * pow(q, gamma) * (q - gamma * p * log_p);
-    return -alpha * pow(q, gamma) * log_p;
+    const T weight = -alpha * pow(q, gamma);  // one pow for the loss and its derivative
+    *grad = weight * (q - gamma * p * log_p);
+    return weight * log_p;
   }
   const T log_q = log_q_raw > log_tiny ? log_q_raw : log_tiny;
-  *grad = -(T(1) - alpha) * pow(p, gamma) * (gamma * q * log_q - p);
-  return -(T(1) - alpha) * pow(p, gamma) * log_q;
+  const T weight = -(T(1) - alpha) * pow(p, gamma);
+  *grad = weight * (gamma * q * log_q - p);
+  return weight * log_q;
 }
 
 }  // namespace mmdet::ops::detail

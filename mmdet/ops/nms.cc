@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "mmdet/ops/cpu/nms_kernel.h"
 #include "mmdet/ops/kernel_common.h"
 
 namespace mmdet::ops {
@@ -113,6 +114,11 @@ std::tuple<at::Tensor, at::Tensor> BatchedNms(const at::Tensor& boxes, const at:
     std::tie(dets, keep) = SoftNms(boxes_for_nms, scores, options.iou_threshold, options.sigma,
                                    options.min_score, options.method, options.offset);
     kept_scores = dets.select(1, 4);
+  } else if (!options.class_agnostic && boxes_for_nms.device().is_cpu() &&
+             scores.device().is_cpu() && idxs.device().is_cpu()) {
+    // One pass per class: the same survivors in the same order, far fewer comparisons.
+    keep = BatchedNmsCpu(boxes_for_nms, scores, idxs, options.iou_threshold, options.offset);
+    kept_scores = scores.index_select(0, keep);
   } else {
     keep = Nms(boxes_for_nms, scores, options.iou_threshold, options.offset);
     kept_scores = scores.index_select(0, keep);

@@ -24,6 +24,7 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/backbones/backbone.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/layers/autocast.h"
 #include "mmdet/models/necks/neck.h"
 
 namespace mmdet::models {
@@ -148,8 +149,18 @@ class DetectorBase : public DetectorImpl {
     if (trunk.neck) neck_ = register_module("neck", trunk.neck);
   }
   std::vector<torch::Tensor> ExtractFeat(const torch::Tensor& img) {
-    std::vector<torch::Tensor> x = backbone_->forward(img);
-    return neck_ ? neck_->forward(x) : x;
+    if (feature_dtype() == at::kFloat) {
+      std::vector<torch::Tensor> x = backbone_->forward(img);
+      return neck_ ? neck_->forward(x) : x;
+    }
+    std::vector<torch::Tensor> x;
+    {
+      AutocastScope autocast(img.device().type(), feature_dtype());
+      x = backbone_->forward(img);
+      if (neck_) x = neck_->forward(x);
+    }
+    for (torch::Tensor& level : x) level = level.to(at::kFloat);
+    return x;
   }
 
   std::string pretrained_;

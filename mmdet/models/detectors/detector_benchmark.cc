@@ -2,7 +2,8 @@
 //   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
 //                           (_fused: after FuseConvBn, as test --fuse-conv-bn)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
-//   BM_ShapesTrainStep      the CPU-sized shapes Faster R-CNN, 2 images at 256x320
+//   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
+//                           2 images at 256x320
 // Random weights (speed does not depend on them); intra-op threads = hardware threads.
 //   bazel run //mmdet/models/detectors:detector_benchmark -- --benchmark_filter=Inference
 #include <benchmark/benchmark.h>
@@ -12,6 +13,7 @@
 #include "mmdet/config/loader.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
+#include "mmdet/models/layers/memory_format.h"
 #include "torch/torch.h"
 
 namespace mmdet::models {
@@ -61,10 +63,13 @@ void Sync() {
   if (torch::cuda::is_available()) torch::cuda::synchronize();
 }
 
-void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn) {
+void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
+                  bool channels_last = false, at::ScalarType features = at::kFloat) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
   s.model->eval();
   if (fuse_conv_bn) state.counters["folded"] = static_cast<double>(FuseConvBn(*s.model));
+  if (channels_last) ToChannelsLast(*s.model);
+  s.model->set_feature_dtype(features);
   for (auto _ : state) {
     auto results = s.model->SimpleTest(s.img, s.metas, true);
     if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());
@@ -99,12 +104,31 @@ BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn,
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_channels_last,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_bf16,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, false,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_channels_last_bf16,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_bf16,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)
     ->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK_CAPTURE(BM_TrainStep, shapes_faster_rcnn_r18,
                   std::string("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt"), 256, 320)
     ->Unit(benchmark::kMillisecond)->Iterations(5);
+// The quickstart's model (GroupNorm, 1000 proposals, 512 sampled RoIs per image).
+BENCHMARK_CAPTURE(BM_TrainStep, shapes_mask_rcnn_r18_gn,
+                  std::string("configs/shapes/mask_rcnn_r18_fpn_gn_shapes.pbtxt"), 256, 320)
+    ->Unit(benchmark::kMillisecond)->Iterations(10);
 
 }  // namespace
 }  // namespace mmdet::models

@@ -1,7 +1,14 @@
-// CPU kernels of mmdet::sigmoid_focal_loss and its backward (elementwise).
+// CPU kernels of mmdet::sigmoid_focal_loss and its backward (elementwise), and the fused
+// _sigmoid_focal_loss_with_grad that training uses on the CPU: the loss and its derivative
+// share every exp, log1p and pow, so computing both in the forward pass and keeping the
+// derivative for the backward (one multiply) does the transcendental work once instead of
+// twice, with the same numbers.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
+
+#include <algorithm>
+#include <tuple>
 
 #include "mmdet/ops/focal_loss_checks.h"
 #include "mmdet/ops/kernel_common.h"
@@ -9,18 +16,22 @@
 namespace mmdet::ops {
 namespace {
 
-// Writes the loss (when `loss` is set) or grad * d loss / d logit (when `grad_in` is set).
+// Writes the loss (when `loss` is set) and grad * d loss / d logit (when `grad_in` is set;
+// without `grad_out`, d loss / d logit itself). Rows of `classes` logits, split between
+// threads by rows.
 template <typename T>
 void FocalLossImpl(const T* logits, const int64_t* labels, int64_t n, int64_t classes, T gamma,
                    T alpha, const T* grad_out, T* loss, T* grad_in) {
-  at::parallel_for(0, n * classes, 4096, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t c = i % classes;
-      T grad = 0;
-      const T value = detail::FocalLossTerm(logits[i], labels[i / classes] == c, gamma, alpha,
-                                            &grad);
-      if (loss != nullptr) loss[i] = value;
-      if (grad_in != nullptr) grad_in[i] = grad * grad_out[i];
+  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(classes, 1));
+  at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t label = labels[row];
+      for (int64_t c = 0, i = row * classes; c < classes; ++c, ++i) {
+        T grad = 0;
+        const T value = detail::FocalLossTerm(logits[i], label == c, gamma, alpha, &grad);
+        if (loss != nullptr) loss[i] = value;
+        if (grad_in != nullptr) grad_in[i] = grad_out != nullptr ? grad * grad_out[i] : grad;
+      }
     }
   });
 }
@@ -58,9 +69,27 @@ at::Tensor FocalLossBackwardCpu(const at::Tensor& grad, const at::Tensor& logits
   return grad_in;
 }
 
+std::tuple<at::Tensor, at::Tensor> FocalLossWithGradCpu(const at::Tensor& logits,
+                                                        const at::Tensor& labels, double gamma,
+                                                        double alpha) {
+  detail::CheckFocalLossArgs(logits, labels);
+  at::Tensor loss = at::empty_like(logits, at::MemoryFormat::Contiguous);
+  at::Tensor dlogit = at::empty_like(logits, at::MemoryFormat::Contiguous);
+  if (loss.numel() == 0) return {loss, dlogit};
+  at::Tensor x = logits.contiguous();
+  at::Tensor y = labels.contiguous();
+  AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "sigmoid_focal_loss_with_grad_cpu", [&] {
+    FocalLossImpl<scalar_t>(x.data_ptr<scalar_t>(), y.data_ptr<int64_t>(), x.size(0), x.size(1),
+                            static_cast<scalar_t>(gamma), static_cast<scalar_t>(alpha), nullptr,
+                            loss.data_ptr<scalar_t>(), dlogit.data_ptr<scalar_t>());
+  });
+  return {loss, dlogit};
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(mmdet, CPU, m) {
+  m.impl("_sigmoid_focal_loss_with_grad", TORCH_FN(FocalLossWithGradCpu));
   m.impl("sigmoid_focal_loss", TORCH_FN(FocalLossCpu));
   m.impl("_sigmoid_focal_loss_backward", TORCH_FN(FocalLossBackwardCpu));
 }
