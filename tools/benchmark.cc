@@ -29,14 +29,13 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/data_loader.h"
-#include "mmdet/models/layers/fuse_conv_bn.h"
 #include "tools/common_flags.h"
+#include "tools/inference_flags.h"
 #include "tools/tool_main.h"
 #include "torch/cuda.h"
 
 ABSL_FLAG(int, log_interval, 50, "Print the running fps every this many images.");
 ABSL_FLAG(int, num_images, 2000, "Images to time (fewer when data.test is smaller).");
-ABSL_FLAG(bool, fuse_conv_bn, false, "Fold each BatchNorm into the conv before it first.");
 ABSL_FLAG(std::string, device, "cuda:0", "Device: cpu, cuda or cuda:N.");
 
 namespace mmdet::tools {
@@ -57,7 +56,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
   if (log_interval < 1) return absl::InvalidArgumentError("--log-interval must be at least 1");
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<apis::Detector> detector,
                          apis::InitDetector(cfg, args[0], absl::GetFlag(FLAGS_device)));
-  if (absl::GetFlag(FLAGS_fuse_conv_bn)) models::FuseConvBn(*detector->model);
+  MMDET_ASSIGN_OR_RETURN(const std::string applied,
+                         ApplyInferenceFlags(*detector->model, detector->device));
+  if (!applied.empty()) std::cerr << applied << "\n";
   MMDET_ASSIGN_OR_RETURN(const config::Dataset test,
                          datasets::WithTestMode(cfg.data().test(), "data.test"));
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,

@@ -90,6 +90,26 @@ def torchvision_times(args):
             model = make().eval()
             with torch.inference_mode():
                 times[f'{name} inference'] = median_time(lambda: model([image]), r)
+        # Reduced precision as ours (`test --channels-last --bf16`): channels-last, the
+        # backbone and FPN under bfloat16 autocast, the heads and post-processing in float32
+        # (torchvision's NMS has no bfloat16 kernel).
+        class Bf16Features(torch.nn.Module):
+            def __init__(self, body):
+                super().__init__()
+                self.body = body
+                self.out_channels = body.out_channels
+
+            def forward(self, x):
+                with torch.autocast('cpu', dtype=torch.bfloat16):
+                    features = self.body(x)
+                return {k: v.float() for k, v in features.items()}
+
+        model = FasterRCNN(backbone(), num_classes=81, **test_kw).eval()
+        model = model.to(memory_format=torch.channels_last)
+        model.backbone = Bf16Features(model.backbone)
+        with torch.inference_mode():
+            times['faster_rcnn inference, channels-last bf16'] = median_time(
+                lambda: model([image]), r)
         model = FasterRCNN(backbone(), num_classes=81, min_size=800, max_size=1333,
                            rpn_pre_nms_top_n_train=2000, rpn_post_nms_top_n_train=1000,
                            rpn_batch_size_per_image=256, box_batch_size_per_image=512).train()
@@ -150,10 +170,13 @@ def main():
     if args.detectors:
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
                        '(BM_Inference/(faster|mask)_rcnn_r50_fpn|BM_Inference/retinanet_r50_fpn|'
+                       'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16|'
                        'BM_TrainStep/faster_rcnn_r50_fpn)/', args.threads, args.repeats)
         for key, name in [('faster_rcnn inference', 'BM_Inference/faster_rcnn_r50_fpn'),
                           ('mask_rcnn inference', 'BM_Inference/mask_rcnn_r50_fpn'),
                           ('retinanet inference', 'BM_Inference/retinanet_r50_fpn'),
+                          ('faster_rcnn inference, channels-last bf16',
+                           'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16'),
                           ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn')]:
             ours[key] = next(v for k, v in det.items() if k.startswith(name + '/'))
     if args.ops:

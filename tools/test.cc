@@ -45,11 +45,11 @@
 #include "mmdet/evaluation/results.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/detectors/detector.h"
-#include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/init_dist.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
+#include "tools/inference_flags.h"
 #include "tools/threads.h"
 #include "tools/tool_main.h"
 #include "torch/torch.h"
@@ -66,8 +66,6 @@ ABSL_FLAG(bool, format_only, false,
 ABSL_FLAG(bool, show, false, "Show each result in a window (needs a display).");
 ABSL_FLAG(std::string, show_dir, "", "Write each image with its results drawn into DIR.");
 ABSL_FLAG(double, show_score_thr, 0.3, "Draw detections scoring above this.");
-ABSL_FLAG(bool, fuse_conv_bn, false,
-          "Fold each BatchNorm into the convolution before it (faster, same detections).");
 ABSL_FLAG(bool, gpu_collect, false, "Distributed: gather the results through c10d.");
 ABSL_FLAG(std::string, tmpdir, "",
           "Distributed: the folder for the ranks' result parts (default: a fresh one under "
@@ -150,10 +148,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
   MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpointStrictly(*model, checkpoint));
   model->to(dc.device);
-  if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
-    const int64_t folded = models::FuseConvBn(*model);
-    if (rank == 0) std::cerr << "--fuse-conv-bn: folded " << folded << " BatchNorm layers\n";
-  }
+  MMDET_ASSIGN_OR_RETURN(const std::string applied, ApplyInferenceFlags(*model, dc.device));
+  if (rank == 0 && !applied.empty()) std::cerr << applied << "\n";
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<datasets::Dataset> dataset,
                          datasets::BuildDataset(test, "data.test"));

@@ -57,6 +57,7 @@
 #include "mmdet/runner/dist/init_dist.h"
 #include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
+#include "tools/inference_flags.h"
 #include "tools/threads.h"
 #include "tools/tool_main.h"
 #include "torch/torch.h"
@@ -168,6 +169,8 @@ absl::Status Run(const std::vector<std::string>& positional) {
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<models::DetectorImpl> model, models::BuildDetector(cfg));
   MMDET_ASSIGN_OR_RETURN(models::Checkpoint ckpt, models::LoadCheckpointStrictly(*model, checkpoint));
   model->to(dc.device);
+  MMDET_ASSIGN_OR_RETURN(const std::string applied, ApplyInferenceFlags(*model, dc.device));
+  if (dc.env.rank == 0 && !applied.empty()) std::cerr << applied << "\n";
 
   // Resume: the evaluations already written.
   pth::Value aggregated = pth::Value::Dict();

@@ -177,12 +177,13 @@ MMDET_HOST_DEVICE inline T FocalLossTerm(T logit, bool is_target, T gamma, T alp
   const T log_q_raw = positive ? log_small : log_big;
   if (is_target) {
     const T log_p = log_p_raw > log_tiny ? log_p_raw : log_tiny;
-    const T weight = -alpha * pow(q, gamma);  // one pow for the loss and its derivative
+    // One pow for the loss and its derivative; gamma 2 (every config's) is one multiply.
+    const T weight = -alpha * (gamma == T(2) ? q * q : pow(q, gamma));
     *grad = weight * (q - gamma * p * log_p);
     return weight * log_p;
   }
   const T log_q = log_q_raw > log_tiny ? log_q_raw : log_tiny;
-  const T weight = -(T(1) - alpha) * pow(p, gamma);
+  const T weight = -(T(1) - alpha) * (gamma == T(2) ? p * p : pow(p, gamma));
   *grad = weight * (gamma * q * log_q - p);
   return weight * log_q;
 }

@@ -40,6 +40,22 @@ void BatchNorm2dImpl::pretty_print(std::ostream& stream) const {
          << ")";
 }
 
+GroupNormImpl::GroupNormImpl(int64_t num_groups, int64_t num_channels, double eps)
+    : num_groups_(num_groups), num_channels_(num_channels), eps_(eps) {
+  weight = register_parameter("weight", torch::ones({num_channels}));
+  bias = register_parameter("bias", torch::zeros({num_channels}));
+}
+
+torch::Tensor GroupNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor input = x.scalar_type() == weight.scalar_type() ? x : x.to(weight.scalar_type());
+  return torch::group_norm(input, num_groups_, weight, bias, eps_, /*cudnn_enabled=*/true);
+}
+
+void GroupNormImpl::pretty_print(std::ostream& stream) const {
+  stream << "mmdet::GroupNorm(" << num_groups_ << ", " << num_channels_ << ", eps=" << eps_
+         << ", affine=True)";
+}
+
 void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
   stream << "mmdet::SyncBatchNorm2d(" << num_features_ << ", eps=" << eps_
          << ", momentum=" << momentum_ << ")";
@@ -58,8 +74,7 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
                                                      " does not divide ", num_features,
                                                      " channels"));
     }
-    auto gn = torch::nn::GroupNorm(
-        torch::nn::GroupNormOptions(cfg.num_groups(), num_features).eps(cfg.eps()));
+    auto gn = GroupNorm(cfg.num_groups(), num_features, cfg.eps());
     layer.name = "gn" + postfix;
     layer.ptr = gn.ptr();
     layer.module = torch::nn::AnyModule(gn);

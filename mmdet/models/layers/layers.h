@@ -32,6 +32,24 @@ class FoldableNorm {
   bool folded_ = false;
 };
 
+// norm_cfg type GN: torch.nn.GroupNorm (the same aten::group_norm call and state_dict entries:
+// weight, bias). Under reduced-precision autocast (DetectorImpl::set_feature_dtype) it runs
+// in float32, as CUDA autocast's policy for group_norm says: a bfloat16 / float16 input is
+// widened to the parameters' dtype first.
+class GroupNormImpl : public torch::nn::Module {
+ public:
+  GroupNormImpl(int64_t num_groups, int64_t num_channels, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  void pretty_print(std::ostream& stream) const override;
+
+  torch::Tensor weight, bias;
+
+ private:
+  int64_t num_groups_, num_channels_;
+  double eps_;
+};
+TORCH_MODULE(GroupNorm);
+
 // norm_cfg type BN: torch.nn.BatchNorm2d (the same aten::batch_norm call and state_dict
 // entries: weight, bias, running_mean, running_var, num_batches_tracked), foldable.
 class BatchNorm2dImpl : public torch::nn::Module, public FoldableNorm {

@@ -43,12 +43,14 @@ struct SortedBoxes {
     const T bottom = ay2 < y2[b] ? ay2 : y2[b];                                    \
     T w = right - left + offset;                                                   \
     T h = bottom - top + offset;                                                   \
-    const bool empty = w <= T(0) || h <= T(0);                                     \
+    const bool empty = (w <= T(0)) | (h <= T(0));                                  \
     w = empty ? T(0) : w;                                                          \
     h = empty ? T(0) : h;                                                          \
     const T inter = w * h;                                                         \
     const T denom = aarea + area[b] - inter;                                       \
-    const T iou = denom > T(0) ? inter / (denom > T(0) ? denom : T(1)) : T(0);      \
+    /* Divide unconditionally (by 1 where the union is empty): no branch. */       \
+    const T ratio = inter / (denom > T(0) ? denom : T(1));                         \
+    const T iou = denom > T(0) ? ratio : T(0);                                     \
     suppressed[b] |= static_cast<int32_t>(iou > threshold);                        \
   }
 

@@ -17,7 +17,8 @@ namespace mmdet::runner {
 namespace {
 
 bool IsNorm(const torch::nn::Module& m) {
-  return models::IsBatchNorm(m) || dynamic_cast<const torch::nn::GroupNormImpl*>(&m) ||
+  return models::IsBatchNorm(m) || dynamic_cast<const models::GroupNormImpl*>(&m) ||
+         dynamic_cast<const torch::nn::GroupNormImpl*>(&m) ||
          dynamic_cast<const torch::nn::LayerNormImpl*>(&m) ||
          dynamic_cast<const torch::nn::InstanceNorm2dImpl*>(&m) ||
          dynamic_cast<const torch::nn::BatchNorm1dImpl*>(&m);

@@ -4,6 +4,9 @@
 #include "mmdet/models/roi_heads/bbox_heads/bbox_head.h"
 
 #include <cmath>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -135,6 +138,57 @@ TEST(BBoxHeadTest, ConfigErrorsNameTheField) {
   auto sigmoid = BuildBBoxHead(cfg, "roi_head.bbox_head");
   ASSERT_FALSE(sigmoid.ok());
   EXPECT_THAT(std::string(sigmoid.status().message()), HasSubstr("softmax"));
+}
+
+}  // namespace
+}  // namespace mmdet::models
+
+namespace mmdet::models {
+namespace {
+
+// MMDetection's Shared4Conv1FCBBoxHead with GN: its state_dict names and shapes, and the
+// forward's: 4 x (3x3 conv without bias, GN) -> flatten -> fc -> fc_cls / fc_reg.
+TEST(ConvFCBBoxHeadTest, Shared4Conv1FcNamesShapesAndForward) {
+  auto head = Build(
+      "convfc_bbox_head { in_channels: 8 num_shared_convs: 4 num_shared_fcs: 1 "
+      "conv_out_channels: 16 fc_out_channels: 32 roi_feat_size: 7 num_classes: 3 "
+      "norm_cfg { type: GN num_groups: 4 } }");
+  ASSERT_NE(head, nullptr);
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& item : head->named_parameters()) {
+    shapes[item.key()] = item.value().sizes().vec();
+  }
+  const std::map<std::string, std::vector<int64_t>> expected = {
+      {"shared_convs.0.conv.weight", {16, 8, 3, 3}}, {"shared_convs.0.gn.weight", {16}},
+      {"shared_convs.0.gn.bias", {16}},             {"shared_convs.1.conv.weight", {16, 16, 3, 3}},
+      {"shared_convs.1.gn.weight", {16}},           {"shared_convs.1.gn.bias", {16}},
+      {"shared_convs.2.conv.weight", {16, 16, 3, 3}}, {"shared_convs.2.gn.weight", {16}},
+      {"shared_convs.2.gn.bias", {16}},             {"shared_convs.3.conv.weight", {16, 16, 3, 3}},
+      {"shared_convs.3.gn.weight", {16}},           {"shared_convs.3.gn.bias", {16}},
+      {"shared_fcs.0.weight", {32, 16 * 49}},       {"shared_fcs.0.bias", {32}},
+      {"fc_cls.weight", {4, 32}},                   {"fc_cls.bias", {4}},
+      {"fc_reg.weight", {12, 32}},                  {"fc_reg.bias", {12}}};
+  EXPECT_EQ(shapes, expected);
+  auto [scores, deltas] = head->forward(torch::randn({5, 8, 7, 7}));
+  EXPECT_EQ(scores.sizes(), (std::vector<int64_t>{5, 4}));
+  EXPECT_EQ(deltas.sizes(), (std::vector<int64_t>{5, 12}));
+
+  // The defaults are Shared2FCBBoxHead's layers and names.
+  auto fc_only = Build("convfc_bbox_head { in_channels: 2 fc_out_channels: 8 roi_feat_size: 2 "
+                       "num_classes: 3 }");
+  ASSERT_NE(fc_only, nullptr);
+  std::vector<std::string> names;
+  for (const auto& item : fc_only->named_parameters()) names.push_back(item.key());
+  EXPECT_EQ(names, (std::vector<std::string>{"shared_fcs.0.weight", "shared_fcs.0.bias",
+                                             "shared_fcs.1.weight", "shared_fcs.1.bias",
+                                             "fc_cls.weight", "fc_cls.bias", "fc_reg.weight",
+                                             "fc_reg.bias"}));
+  config::BBoxHead bad;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      "convfc_bbox_head { num_shared_convs: -1 }", &bad));
+  auto error = BuildBBoxHead(bad, "roi_head.bbox_head");
+  ASSERT_FALSE(error.ok());
+  EXPECT_THAT(error.status().message(), HasSubstr("roi_head.bbox_head"));
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+#include "tools/inference_flags.h"
+
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "mmdet/models/layers/fuse_conv_bn.h"
+#include "mmdet/models/layers/memory_format.h"
+
+ABSL_FLAG(bool, fuse_conv_bn, false,
+          "Fold each BatchNorm into the conv before it (mmcv's fuse_conv_bn): faster testing.");
+ABSL_FLAG(bool, channels_last, false,
+          "Run the network channels-last (NHWC): faster oneDNN convolutions on the CPU; results "
+          "differ by float rounding only.");
+ABSL_FLAG(bool, bf16, false,
+          "Backbone and neck in bfloat16 (autocast), heads and post-processing in float32.");
+ABSL_FLAG(bool, fp16, false,
+          "Backbone and neck in float16 (autocast, CUDA only), heads and post-processing in "
+          "float32.");
+
+namespace mmdet::tools {
+
+absl::StatusOr<std::string> ApplyInferenceFlags(models::DetectorImpl& model,
+                                                const torch::Device& device) {
+  const bool bf16 = absl::GetFlag(FLAGS_bf16), fp16 = absl::GetFlag(FLAGS_fp16);
+  if (bf16 && fp16) return absl::InvalidArgumentError("--bf16 and --fp16 exclude each other");
+  if (fp16 && !device.is_cuda()) {
+    return absl::InvalidArgumentError(
+        "--fp16 needs a CUDA device (CPU autocast is bfloat16: use --bf16)");
+  }
+  std::vector<std::string> done;
+  if (absl::GetFlag(FLAGS_fuse_conv_bn)) {
+    done.push_back(absl::StrCat("--fuse-conv-bn: folded ", models::FuseConvBn(model),
+                                " BatchNorm layers"));
+  }
+  if (absl::GetFlag(FLAGS_channels_last)) {
+    done.push_back(absl::StrCat("--channels-last: ", models::ToChannelsLast(model),
+                                " tensors NHWC"));
+  }
+  if (bf16 || fp16) {
+    model.set_feature_dtype(bf16 ? at::kBFloat16 : at::kHalf);
+    done.push_back(bf16 ? "--bf16: backbone and neck in bfloat16"
+                        : "--fp16: backbone and neck in float16");
+  }
+  return absl::StrJoin(done, "; ");
+}
+
+}  // namespace mmdet::tools
