@@ -139,6 +139,30 @@ TEST_F(TestCliTest, FuseConvBnGivesTheSameDetections) {
   }
 }
 
+// --channels-last changes float rounding only; --bf16 (backbone and neck in bfloat16 under
+// autocast) moves the numbers but the detections survive: the same images get boxes and the
+// evaluation runs. --fp16 needs CUDA.
+TEST_F(TestCliTest, ChannelsLastAndBf16) {
+  auto plain = RunTest({"--out", "-"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto nhwc = RunTest({"--out", "-", "--channels-last"});
+  ASSERT_EQ(nhwc.exit_code, 0) << nhwc.err;
+  EXPECT_THAT(nhwc.err, HasSubstr("--channels-last: "));
+  const std::vector<double> want = Numbers(plain.out), got = Numbers(nhwc.out);
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_GT(want.size(), 100u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-3 * std::max(1.0, std::abs(want[i]))) << "number " << i;
+  }
+  auto bf16 = RunTest({"--eval", "bbox", "--channels-last", "--bf16"});
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+  EXPECT_THAT(bf16.err, HasSubstr("--bf16: backbone and neck in bfloat16"));
+  EXPECT_THAT(bf16.out, HasSubstr("\"bbox_mAP\": "));
+  auto fp16 = RunTest({"--out", "-", "--fp16"});
+  EXPECT_EQ(fp16.exit_code, 2);
+  EXPECT_THAT(fp16.err, HasSubstr("--fp16 needs a CUDA device"));
+}
+
 TEST_F(TestCliTest, FuseConvBnCheckpointTestsTheSame) {
   const std::string fused = Tmp() + "/fused.pth";
   auto f = RunCli("tools/fuse_conv_bn", {kConfig, Checkpoint(), fused});
