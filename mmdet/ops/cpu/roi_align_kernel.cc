@@ -83,6 +83,29 @@ void ComputeRoiTaps(const detail::RoiGeometry<T>& g, int height, int width, int 
   }
 }
 
+// RoI n of `rois`: its image, its geometry on the map and the bilinear taps of its samples
+// (into *taps), what every kernel below starts each RoI with.
+template <typename T>
+struct RoiSamples {
+  int64_t batch;
+  detail::RoiGeometry<T> g;
+  int samples;  // per output bin
+};
+
+template <typename T>
+RoiSamples<T> SampleRoi(const T* rois, int64_t n, T spatial_scale, int pooled_height,
+                        int pooled_width, int sampling_ratio, bool aligned, int height, int width,
+                        std::vector<detail::BilinearTaps<T>>* taps) {
+  const T* roi = rois + n * 5;
+  RoiSamples<T> r;
+  r.batch = static_cast<int64_t>(roi[0]);
+  r.g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
+                                   sampling_ratio, aligned);
+  r.samples = r.g.grid_h * r.g.grid_w;
+  ComputeRoiTaps(r.g, height, width, pooled_height, pooled_width, taps);
+  return r;
+}
+
 template <typename T>
 void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int channels,
                          int height, int width, T spatial_scale, int pooled_height,
@@ -90,26 +113,22 @@ void RoiAlignForwardImpl(const T* input, const T* rois, int64_t num_rois, int ch
   at::parallel_for(0, num_rois, 1, [&](int64_t begin, int64_t end) {
     std::vector<detail::BilinearTaps<T>> taps;
     for (int64_t n = begin; n < end; ++n) {
-      const T* roi = rois + n * 5;
-      const int64_t batch = static_cast<int64_t>(roi[0]);
-      const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
-                                                sampling_ratio, aligned);
-      const int samples = g.grid_h * g.grid_w;
-      ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
+      const RoiSamples<T> r = SampleRoi(rois, n, spatial_scale, pooled_height, pooled_width,
+                                        sampling_ratio, aligned, height, width, &taps);
       for (int c = 0; c < channels; ++c) {
-        const T* plane = input + (batch * channels + c) * height * width;
+        const T* plane = input + (r.batch * channels + c) * height * width;
         T* out = output + ((n * channels + c) * pooled_height) * pooled_width;
         const auto* t = taps.data();
         for (int bin = 0; bin < pooled_height * pooled_width; ++bin) {
           T sum = 0;
-          for (int s = 0; s < samples; ++s, ++t) {
+          for (int s = 0; s < r.samples; ++s, ++t) {
             if (!t->valid) continue;
             sum += t->w1 * plane[t->y_low * width + t->x_low] +
                    t->w2 * plane[t->y_low * width + t->x_high] +
                    t->w3 * plane[t->y_high * width + t->x_low] +
                    t->w4 * plane[t->y_high * width + t->x_high];
           }
-          out[bin] = sum / g.count;
+          out[bin] = sum / r.g.count;
         }
       }
     }
@@ -126,21 +145,17 @@ void RoiAlignBackwardImpl(const T* grad, const T* rois, int64_t num_rois, int ch
                           int64_t grad_stride_w) {
   std::vector<detail::BilinearTaps<T>> taps;
   for (int64_t n = 0; n < num_rois; ++n) {
-    const T* roi = rois + n * 5;
-    const int64_t batch = static_cast<int64_t>(roi[0]);
-    const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
-                                              sampling_ratio, aligned);
-    const int samples = g.grid_h * g.grid_w;
-    ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
+    const RoiSamples<T> r = SampleRoi(rois, n, spatial_scale, pooled_height, pooled_width,
+                                      sampling_ratio, aligned, height, width, &taps);
     at::parallel_for(0, channels, 8, [&](int64_t c_begin, int64_t c_end) {
       for (int64_t c = c_begin; c < c_end; ++c) {
-        T* plane = grad_input + (batch * channels + c) * height * width;
+        T* plane = grad_input + (r.batch * channels + c) * height * width;
         const T* g_plane = grad + n * grad_stride_n + c * grad_stride_c;
         const auto* t = taps.data();
         for (int ph = 0; ph < pooled_height; ++ph) {
           for (int pw = 0; pw < pooled_width; ++pw) {
-            const T g_out = g_plane[ph * grad_stride_h + pw * grad_stride_w] / g.count;
-            for (int s = 0; s < samples; ++s, ++t) {
+            const T g_out = g_plane[ph * grad_stride_h + pw * grad_stride_w] / r.g.count;
+            for (int s = 0; s < r.samples; ++s, ++t) {
               if (!t->valid) continue;
               plane[t->y_low * width + t->x_low] += g_out * t->w1;
               plane[t->y_low * width + t->x_high] += g_out * t->w2;
@@ -165,17 +180,13 @@ void RoiAlignForwardChannelsLast(const T* input, const T* rois, int64_t num_rois
     std::vector<detail::BilinearTaps<T>> taps;
     std::vector<T> acc(channels);
     for (int64_t n = begin; n < end; ++n) {
-      const T* roi = rois + n * 5;
-      const int64_t batch = static_cast<int64_t>(roi[0]);
-      const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
-                                                sampling_ratio, aligned);
-      const int samples = g.grid_h * g.grid_w;
-      ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
-      const T* map = input + batch * height * width * channels;
+      const RoiSamples<T> r = SampleRoi(rois, n, spatial_scale, pooled_height, pooled_width,
+                                        sampling_ratio, aligned, height, width, &taps);
+      const T* map = input + r.batch * height * width * channels;
       const auto* t = taps.data();
       for (int bin = 0; bin < bins; ++bin) {
         std::fill(acc.begin(), acc.end(), T(0));
-        for (int s = 0; s < samples; ++s, ++t) {
+        for (int s = 0; s < r.samples; ++s, ++t) {
           if (!t->valid) continue;
           AddTaps(acc.data(), map + (t->y_low * width + t->x_low) * channels,
                   map + (t->y_low * width + t->x_high) * channels,
@@ -184,7 +195,7 @@ void RoiAlignForwardChannelsLast(const T* input, const T* rois, int64_t num_rois
                   channels);
         }
         T* out = output + n * channels * bins + bin;
-        for (int c = 0; c < channels; ++c) out[c * bins] = acc[c] / g.count;
+        for (int c = 0; c < channels; ++c) out[c * bins] = acc[c] / r.g.count;
       }
     }
   });
@@ -206,18 +217,14 @@ void RoiAlignBackwardChannelsLast(const T* grad, const T* rois, int64_t num_rois
     std::vector<detail::BilinearTaps<T>> taps;
     std::vector<T> g_out(c_count);
     for (int64_t n = 0; n < num_rois; ++n) {
-      const T* roi = rois + n * 5;
-      const int64_t batch = static_cast<int64_t>(roi[0]);
-      const auto g = detail::ComputeRoiGeometry(roi, spatial_scale, pooled_height, pooled_width,
-                                                sampling_ratio, aligned);
-      const int samples = g.grid_h * g.grid_w;
-      ComputeRoiTaps(g, height, width, pooled_height, pooled_width, &taps);
-      T* map = grad_input + batch * height * width * channels + c_begin;
+      const RoiSamples<T> r = SampleRoi(rois, n, spatial_scale, pooled_height, pooled_width,
+                                        sampling_ratio, aligned, height, width, &taps);
+      T* map = grad_input + r.batch * height * width * channels + c_begin;
       const auto* t = taps.data();
       for (int bin = 0; bin < bins; ++bin) {
         const T* g_in = grad + (n * bins + bin) * channels + c_begin;
-        for (int64_t c = 0; c < c_count; ++c) g_out[c] = g_in[c] / g.count;
-        for (int s = 0; s < samples; ++s, ++t) {
+        for (int64_t c = 0; c < c_count; ++c) g_out[c] = g_in[c] / r.g.count;
+        for (int s = 0; s < r.samples; ++s, ++t) {
           if (!t->valid) continue;
           AddScaled(map + (t->y_low * width + t->x_low) * channels, g_out.data(), t->w1, c_count);
           AddScaled(map + (t->y_low * width + t->x_high) * channels, g_out.data(), t->w2,

@@ -1,6 +1,6 @@
 // BBoxHead (MMDetection v2.0's roi_heads/bbox_heads/bbox_head.py): the targets, losses and
 // test-time boxes of a box head, public for subclassing. A subclass builds its layers and
-// implements forward() (RoI features -> class scores and deltas), as Shared2FCBBoxHead does;
+// implements forward() (RoI features -> class scores and deltas), as ConvFCBBoxHead does;
 // its factory gets the coder and losses from BuildBBoxHeadParts and registers with
 //
 //   MMDET_REGISTER(BBoxHeadRegistry, config::MyBBoxHead, MyBBoxHeadFromConfig);

@@ -1,50 +1,30 @@
-#include "mmdet/models/roi_heads/bbox_heads/shared2fc_bbox_head.h"
-
-#include "mmdet/core/status_macros.h"
-#include "mmdet/models/layers/layers.h"
-#include "mmdet/models/layers/flops.h"
+// Shared2FCBBoxHead (MMDetection v2.0's roi_heads/bbox_heads/convfc_bbox_head.py): two shared
+// fully-connected layers (shared_fcs.0, shared_fcs.1), then fc_cls and fc_reg. As in
+// MMDetection it is ConvFCBBoxHead with num_shared_convs 0 and num_shared_fcs 2: the same
+// layers, names and initialisation, built by ConvFCBBoxHeadImpl.
+#include "mmdet/models/roi_heads/bbox_heads/convfc_bbox_head.h"
+#include "mmdet/models/roi_heads/bbox_heads/shared2fc_bbox_head.pb.h"
 
 namespace mmdet::models {
-
-namespace nn = torch::nn;
-
-Shared2FCBBoxHeadImpl::Shared2FCBBoxHeadImpl(const config::Shared2FCBBoxHead& cfg,
-                                             BBoxHeadParts parts)
-    : BBoxHeadImpl(std::move(parts)) {
-  const int64_t in = int64_t{cfg.in_channels()} * cfg.roi_feat_size() * cfg.roi_feat_size();
-  nn::ModuleList shared;
-  fc1_ = nn::Linear(in, cfg.fc_out_channels());
-  fc2_ = nn::Linear(cfg.fc_out_channels(), cfg.fc_out_channels());
-  shared->push_back(fc1_);
-  shared->push_back(fc2_);
-  register_module("shared_fcs", shared);
-  fc_cls_ = register_module("fc_cls", nn::Linear(cfg.fc_out_channels(), cfg.num_classes() + 1));
-  fc_reg_ = register_module(
-      "fc_reg", nn::Linear(cfg.fc_out_channels(),
-                           cfg.reg_class_agnostic() ? 4 : 4 * int64_t{cfg.num_classes()}));
-  NormalInit(fc_cls_, 0.01);
-  NormalInit(fc_reg_, 0.001);
-  torch::NoGradGuard no_grad;
-  for (nn::Linear* fc : {&fc1_, &fc2_}) {
-    nn::init::xavier_uniform_((*fc)->weight);
-    (*fc)->bias.zero_();
-  }
-}
-
-std::pair<torch::Tensor, torch::Tensor> Shared2FCBBoxHeadImpl::forward(
-    const torch::Tensor& roi_feats) {
-  torch::Tensor x = roi_feats.flatten(1);
-  x = CountedRelu(this, Counted(fc1_, x));
-  x = CountedRelu(this, Counted(fc2_, x));
-  return {Counted(fc_cls_, x), Counted(fc_reg_, x)};
-}
+namespace {
 
 absl::StatusOr<std::shared_ptr<BBoxHeadImpl>> Shared2FCBBoxHeadFromConfig(
     const config::Shared2FCBBoxHead& cfg, const std::string& path) {
-  MMDET_ASSIGN_OR_RETURN(BBoxHeadParts parts, BuildBBoxHeadParts(cfg, path));
-  return std::shared_ptr<BBoxHeadImpl>(
-      std::make_shared<Shared2FCBBoxHeadImpl>(cfg, std::move(parts)));
+  config::ConvFCBBoxHead convfc;
+  convfc.set_in_channels(cfg.in_channels());
+  convfc.set_num_shared_convs(0);
+  convfc.set_num_shared_fcs(2);
+  convfc.set_fc_out_channels(cfg.fc_out_channels());
+  convfc.set_roi_feat_size(cfg.roi_feat_size());
+  convfc.set_num_classes(cfg.num_classes());
+  convfc.set_reg_class_agnostic(cfg.reg_class_agnostic());
+  if (cfg.has_bbox_coder()) *convfc.mutable_bbox_coder() = cfg.bbox_coder();
+  if (cfg.has_loss_cls()) *convfc.mutable_loss_cls() = cfg.loss_cls();
+  if (cfg.has_loss_bbox()) *convfc.mutable_loss_bbox() = cfg.loss_bbox();
+  return ConvFCBBoxHeadImpl::Create(convfc, path);
 }
+
+}  // namespace
 
 MMDET_REGISTER(BBoxHeadRegistry, config::Shared2FCBBoxHead, Shared2FCBBoxHeadFromConfig);
 
