@@ -70,6 +70,10 @@ TEST(GetFlopsCliTest, ThreadsFlagSetsTheThreadBudget) {
                                         "--threads", "many"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--threads"));
+  auto negative = RunCli("tools/get_flops", {"configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt",
+                                             "--threads", "-1"});
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_THAT(negative.err, HasSubstr("get_flops: error: --threads must be 0 (automatic) or more"));
 }
 
 }  // namespace

@@ -240,8 +240,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
       {.usage = "test CONFIG CHECKPOINT [--out FILE] [--eval METRIC ...] [--format-only] "
                 "[--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] "
-                "[--show-dir DIR] [--show-score-thr 0.3] [--fuse-conv-bn] [--gpu-collect] [--tmpdir DIR] "
-                "[--launcher none|pytorch|slurm]",
+                "[--show-dir DIR] [--show-score-thr 0.3] [--fuse-conv-bn] [--channels-last] "
+                "[--bf16|--fp16] [--gpu-collect] [--tmpdir DIR] [--launcher none|pytorch|slurm] "
+                "[--threads N]",
        .takes_config = true,
        .eval_options = true,
        .list_flags = {"eval"}},

@@ -4,6 +4,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -26,10 +28,16 @@ int applied = 0;
 
 void ApplyThreads() {
   int n = absl::GetFlag(FLAGS_threads);
-  if (n <= 0) n = DefaultThreads();
+  if (n < 0) {
+    // As InitTool's flag errors: one line, exit 2.
+    std::fprintf(stderr, "%s: error: --threads must be 0 (automatic) or more, got %d\n",
+                 program_invocation_short_name, n);
+    std::exit(2);
+  }
+  if (n == 0) n = DefaultThreads();
   at::set_num_threads(n);
-  // OpenBLAS (Debian's pthread build, behind LibTorch's matrix products) keeps its own pool;
-  // it reads OMP_NUM_THREADS at load, so only an explicit --threads needs telling it.
+  // OpenBLAS (Debian's pthread build, behind LibTorch's matrix products) keeps its own pool,
+  // sized at load from OMP_NUM_THREADS or the cores; it gets the same count.
   using SetThreads = void (*)(int);
   if (auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_blas(n);

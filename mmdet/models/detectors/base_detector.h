@@ -15,6 +15,7 @@
 #define MMDET_MODELS_DETECTORS_BASE_DETECTOR_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -149,17 +150,17 @@ class DetectorBase : public DetectorImpl {
     if (trunk.neck) neck_ = register_module("neck", trunk.neck);
   }
   std::vector<torch::Tensor> ExtractFeat(const torch::Tensor& img) {
-    if (feature_dtype() == at::kFloat) {
-      std::vector<torch::Tensor> x = backbone_->forward(img);
-      return neck_ ? neck_->forward(x) : x;
-    }
+    const bool reduced = feature_dtype() != at::kFloat;
     std::vector<torch::Tensor> x;
     {
-      AutocastScope autocast(img.device().type(), feature_dtype());
+      std::optional<AutocastScope> autocast;
+      if (reduced) autocast.emplace(img.device().type(), feature_dtype());
       x = backbone_->forward(img);
       if (neck_) x = neck_->forward(x);
     }
-    for (torch::Tensor& level : x) level = level.to(at::kFloat);
+    if (reduced) {
+      for (torch::Tensor& level : x) level = level.to(at::kFloat);
+    }
     return x;
   }
 

@@ -113,6 +113,17 @@ at::Tensor ScoreOrder(const at::Tensor& scores) {
   return std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
 }
 
+// The input indices order[i] of the survivors (keep[i] set), in score order.
+at::Tensor KeptInScoreOrder(const at::Tensor& order, const std::vector<char>& keep,
+                            const at::TensorOptions& options) {
+  const int64_t* idx = order.data_ptr<int64_t>();
+  std::vector<int64_t> kept;
+  for (size_t i = 0; i < keep.size(); ++i) {
+    if (keep[i]) kept.push_back(idx[i]);
+  }
+  return at::tensor(kept, options.dtype(at::kLong));
+}
+
 at::Tensor NmsCpu(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold,
                   int64_t offset) {
   CheckNmsInputs("nms", boxes, scores, offset);
@@ -128,12 +139,7 @@ at::Tensor NmsCpu(const at::Tensor& boxes, const at::Tensor& scores, double iou_
     std::vector<int32_t> scratch;
     GreedyNms(sorted, static_cast<scalar_t>(iou_threshold), o, &scratch, keep.data());
   });
-  const int64_t* idx = order.data_ptr<int64_t>();
-  std::vector<int64_t> kept;
-  for (int64_t i = 0; i < n; ++i) {
-    if (keep[i]) kept.push_back(idx[i]);
-  }
-  return at::tensor(kept, boxes.options().dtype(at::kLong));
+  return KeptInScoreOrder(order, keep, boxes.options());
 }
 
 }  // namespace
@@ -184,11 +190,7 @@ at::Tensor BatchedNmsCpu(const at::Tensor& boxes, const at::Tensor& scores,
       }
     });
   });
-  std::vector<int64_t> kept;
-  for (int64_t i = 0; i < n; ++i) {
-    if (keep[i]) kept.push_back(idx[i]);
-  }
-  return at::tensor(kept, boxes.options().dtype(at::kLong));
+  return KeptInScoreOrder(order, keep, boxes.options());
 }
 
 TORCH_LIBRARY_IMPL(mmdet, CPU, m) { m.impl("nms", TORCH_FN(NmsCpu)); }
