@@ -108,6 +108,25 @@ TEST_F(TrainCliTest, LogsCheckpointsAndResumesExactly) {
   EXPECT_THAT(from[1], HasSubstr("\"epoch\": 1, \"iter\": 1, \"lr\": 2e-05, "));
 }
 
+// checkpoint_config.by_epoch false: iter_N.pth every `interval` iterations (mmcv's
+// CheckpointHook.after_train_iter), max_keep_ckpts counted in saves, no epoch_N.pth.
+TEST_F(TrainCliTest, IterationCheckpoints) {
+  const std::string dir = Tmp() + "/by_iter";
+  auto r = Train(dir, {}, {"total_epochs=2", "checkpoint_config.by_epoch=false",
+                           "checkpoint_config.interval=2", "checkpoint_config.max_keep_ckpts=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Saving checkpoint at 2 iterations"));
+  EXPECT_THAT(r.err, HasSubstr("Saving checkpoint at 6 iterations"));
+  auto ls = RunCli("/bin/sh", {"-c", "cd " + dir + " && ls *.pth && readlink latest.pth"});
+  EXPECT_EQ(ls.out, "iter_4.pth\niter_6.pth\nlatest.pth\niter_6.pth\n");
+  // iter_4.pth was written in epoch 2 (3 iterations per epoch): 1 epoch finished, 4 iterations.
+  const std::string resumed = Tmp() + "/by_iter_resumed";
+  r = Train(resumed, {"--resume-from", dir + "/iter_4.pth"}, {"total_epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("resumed epoch 1, iter 4"));
+  EXPECT_THAT(r.err, HasSubstr("Epoch [2][3/3]"));
+}
+
 TEST_F(TrainCliTest, ValidateWritesTheValLineAfterEachEvaluation) {
   const std::string dir = Tmp() + "/validate";
   auto r = Train(dir, {"--validate"}, {"total_epochs=2", "evaluation.interval=2"});

@@ -36,6 +36,10 @@
 #include <string>
 #include <vector>
 
+#ifdef MMDET_WITH_CUDA_ALLOCATOR_STATS
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -295,9 +299,17 @@ absl::Status Run(const std::vector<std::string>& positional) {
   hooks.checkpoint_meta.classes = dataset->classes();
   hooks.log_config = cfg.log_config();
   hooks.grad_reducer = grad_sync.get();
+#ifdef MMDET_WITH_CUDA_ALLOCATOR_STATS
   if (device.is_cuda()) {
-    hooks.memory_mb = [] { return int64_t{0}; };  // peak-memory statistics: not yet
+    // mmcv's _get_max_memory: torch.cuda.max_memory_allocated() in whole MiB (truncated), of
+    // this process's device (rank 0's, which is the rank that logs).
+    const c10::DeviceIndex index = device.has_index() ? device.index() : 0;
+    hooks.memory_mb = [index] {
+      const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+      return static_cast<int64_t>(stats.allocated_bytes[0].peak / (1024 * 1024));
+    };
   }
+#endif
   MMDET_RETURN_IF_ERROR(runner::RegisterTrainingHooks(runner, hooks));
   MMDET_RETURN_IF_ERROR(runner::RegisterCustomHooks(runner, cfg.custom_hooks()));
   if (cfg.has_seed()) {

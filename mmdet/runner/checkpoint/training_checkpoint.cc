@@ -34,6 +34,28 @@ absl::Status ReplaceSymlink(const std::string& target, const std::string& link) 
   return absl::OkStatus();
 }
 
+// <dir>/<prefix><number>.pth, latest.pth pointing at it, and mmcv's removal of the files
+// `max_keep_ckpts` saves back (every `step` below until one is missing).
+absl::Status SaveNumberedCheckpoint(const std::string& dir, const std::string& prefix,
+                                    int64_t number, int64_t step, torch::nn::Module& model,
+                                    const torch::optim::Optimizer* optimizer,
+                                    const std::vector<double>& initial_lrs,
+                                    const CheckpointMeta& meta, int max_keep_ckpts) {
+  MMDET_RETURN_IF_ERROR(MakeDirs(dir));
+  const std::string name = absl::StrCat(prefix, number, ".pth");
+  MMDET_RETURN_IF_ERROR(
+      SaveTrainingCheckpoint(JoinPath(dir, name), model, optimizer, initial_lrs, meta));
+  MMDET_RETURN_IF_ERROR(ReplaceSymlink(name, JoinPath(dir, "latest.pth")));
+  if (max_keep_ckpts > 0) {
+    for (int64_t old = number - max_keep_ckpts * step; old > 0; old -= step) {
+      const std::string path = JoinPath(dir, absl::StrCat(prefix, old, ".pth"));
+      if (!Exists(path)) break;
+      std::remove(path.c_str());
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string AscTime() {
@@ -72,19 +94,16 @@ absl::Status SaveEpochCheckpoint(const std::string& dir, torch::nn::Module& mode
                                  const torch::optim::Optimizer* optimizer,
                                  const std::vector<double>& initial_lrs,
                                  const CheckpointMeta& meta, int max_keep_ckpts) {
-  MMDET_RETURN_IF_ERROR(MakeDirs(dir));
-  const std::string name = absl::StrCat("epoch_", meta.epoch, ".pth");
-  MMDET_RETURN_IF_ERROR(
-      SaveTrainingCheckpoint(JoinPath(dir, name), model, optimizer, initial_lrs, meta));
-  MMDET_RETURN_IF_ERROR(ReplaceSymlink(name, JoinPath(dir, "latest.pth")));
-  if (max_keep_ckpts > 0) {
-    for (int epoch = meta.epoch - max_keep_ckpts; epoch > 0; --epoch) {
-      const std::string old = JoinPath(dir, absl::StrCat("epoch_", epoch, ".pth"));
-      if (!Exists(old)) break;
-      std::remove(old.c_str());
-    }
-  }
-  return absl::OkStatus();
+  return SaveNumberedCheckpoint(dir, "epoch_", meta.epoch, 1, model, optimizer, initial_lrs,
+                                meta, max_keep_ckpts);
+}
+
+absl::Status SaveIterCheckpoint(const std::string& dir, torch::nn::Module& model,
+                                const torch::optim::Optimizer* optimizer,
+                                const std::vector<double>& initial_lrs,
+                                const CheckpointMeta& meta, int interval, int max_keep_ckpts) {
+  return SaveNumberedCheckpoint(dir, "iter_", meta.iter, interval, model, optimizer,
+                                initial_lrs, meta, max_keep_ckpts);
 }
 
 absl::StatusOr<ResumeState> ResumeCheckpoint(const std::string& path, torch::nn::Module& model,

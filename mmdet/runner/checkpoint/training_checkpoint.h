@@ -55,6 +55,17 @@ absl::Status SaveEpochCheckpoint(const std::string& dir, torch::nn::Module& mode
                                  const std::vector<double>& initial_lrs,
                                  const CheckpointMeta& meta, int max_keep_ckpts);
 
+// mmcv's CheckpointHook.after_train_iter (by_epoch=False) after global iteration `meta.iter`:
+// writes <dir>/iter_<iter>.pth, points latest.pth at it and, when max_keep_ckpts > 0, removes
+// iter_<iter - max_keep_ckpts * interval>.pth and every `interval` below it until one is
+// missing. meta.epoch is the number of finished epochs, so resuming from a checkpoint written
+// inside an epoch runs that epoch again from its first batch, with the global iteration
+// counter (warmup, by-iteration schedules) continuing from meta.iter.
+absl::Status SaveIterCheckpoint(const std::string& dir, torch::nn::Module& model,
+                                const torch::optim::Optimizer* optimizer,
+                                const std::vector<double>& initial_lrs,
+                                const CheckpointMeta& meta, int interval, int max_keep_ckpts);
+
 struct ResumeState {
   int epoch = 0;     // finished epochs: the next runs as 0-based epoch `epoch`
   int64_t iter = 0;  // global iterations done

@@ -83,8 +83,25 @@ absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
   return absl::OkStatus();
 }
 
+absl::Status CheckpointHook::AfterTrainIter(Runner& runner) {
+  if (cfg_.by_epoch() || runner.rank() != 0 || (runner.iter() + 1) % cfg_.interval() != 0) {
+    return absl::OkStatus();
+  }
+  CheckpointMeta meta = meta_;
+  meta.epoch = runner.epoch();  // finished epochs: a resume runs this one again
+  meta.iter = runner.iter() + 1;
+  meta.time.clear();
+  runner.LogInfo(absl::StrCat("Saving checkpoint at ", meta.iter, " iterations"));
+  const std::string dir = cfg_.out_dir().empty() ? runner.work_dir() : cfg_.out_dir();
+  const torch::optim::Optimizer* optimizer = cfg_.save_optimizer() ? runner.optimizer() : nullptr;
+  return SaveIterCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta, cfg_.interval(),
+                            cfg_.max_keep_ckpts());
+}
+
 absl::Status CheckpointHook::AfterTrainEpoch(Runner& runner) {
-  if (runner.rank() != 0 || (runner.epoch() + 1) % cfg_.interval() != 0) return absl::OkStatus();
+  if (!cfg_.by_epoch() || runner.rank() != 0 || (runner.epoch() + 1) % cfg_.interval() != 0) {
+    return absl::OkStatus();
+  }
   CheckpointMeta meta = meta_;
   meta.epoch = runner.epoch() + 1;
   meta.iter = runner.iter();
@@ -253,10 +270,6 @@ absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& o
   const config::CheckpointConfig& ckpt = options.checkpoint_config;
   if (ckpt.interval() <= 0) {
     return absl::InvalidArgumentError("checkpoint_config.interval: must be positive");
-  }
-  if (!ckpt.by_epoch()) {
-    return absl::UnimplementedError(
-        "checkpoint_config.by_epoch: false (iteration checkpoints) is not supported yet");
   }
   runner.RegisterHook(
       std::make_shared<CheckpointHook>(ckpt, options.checkpoint_meta, options.base_lrs),

@@ -73,7 +73,8 @@ class CheckpointHook : public Hook {
   CheckpointHook(config::CheckpointConfig cfg, CheckpointMeta meta,
                  std::vector<double> initial_lrs)
       : cfg_(std::move(cfg)), meta_(std::move(meta)), initial_lrs_(std::move(initial_lrs)) {}
-  absl::Status AfterTrainEpoch(Runner& runner) override;
+  absl::Status AfterTrainEpoch(Runner& runner) override;  // by_epoch: epoch_N.pth
+  absl::Status AfterTrainIter(Runner& runner) override;   // by_epoch false: iter_N.pth
 
  private:
   config::CheckpointConfig cfg_;
