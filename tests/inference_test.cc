@@ -41,11 +41,23 @@ std::vector<std::string> Overrides() {
           "data.test.coco_dataset.data_root=" + Root(), "test_cfg.rcnn.score_thr=0.0"};
 }
 
+// The same detections: same count per class, boxes within 1e-3 px and scores within 1e-5
+// (the golden tests' tolerances), the same masks. Not bit for bit: a batch of two pads both
+// images to one shape, and oneDNN may then block the convolutions differently, which moves
+// float results in the last bits on some CPUs (seen on AVX2-only machines, not on AVX-512).
 void ExpectSameRow(const evaluation::DetectionResults& a, size_t i,
                    const evaluation::DetectionResults& b, size_t j) {
   ASSERT_EQ(a.bboxes[i].size(), b.bboxes[j].size());
   for (size_t c = 0; c < a.bboxes[i].size(); ++c) {
-    EXPECT_TRUE(torch::equal(a.bboxes[i][c], b.bboxes[j][c])) << "class " << c;
+    const torch::Tensor& x = a.bboxes[i][c];
+    const torch::Tensor& y = b.bboxes[j][c];
+    ASSERT_EQ(x.sizes(), y.sizes()) << "class " << c;
+    if (x.numel() > 0) {
+      EXPECT_LE((x.narrow(1, 0, 4) - y.narrow(1, 0, 4)).abs().max().item<float>(), 1e-3f)
+          << "class " << c;
+      EXPECT_LE((x.narrow(1, 4, 1) - y.narrow(1, 4, 1)).abs().max().item<float>(), 1e-5f)
+          << "class " << c;
+    }
     ASSERT_EQ(a.segms[i][c].size(), b.segms[j][c].size());
     for (size_t k = 0; k < a.segms[i][c].size(); ++k) {
       EXPECT_EQ(a.segms[i][c][k].counts, b.segms[j][c][k].counts);

@@ -220,6 +220,7 @@ TEST(GoldenOutputTest, DetectionsAndLossesAreUnchanged) {
     ASSERT_NE(it, golden.end());
     const std::vector<std::string> got = Outputs(config);
     const std::vector<std::string>& want = it->second;
+    const bool two_stage = std::string(config).find("retinanet") == std::string::npos;
     // A meaningful golden: losses and detections are there.
     ASSERT_GE(want.size(), 12u);
     ASSERT_EQ(got.size(), want.size());
@@ -230,7 +231,18 @@ TEST(GoldenOutputTest, DetectionsAndLossesAreUnchanged) {
       ASSERT_EQ(got_head, want_head) << got[i] << " vs " << want[i];
       ASSERT_EQ(g.size(), w.size()) << got[i] << " vs " << want[i];
       if (got_head.rfind("loss", 0) == 0) {
-        EXPECT_NEAR(g[0], w[0], 1e-5 * std::max(1.0, std::abs(w[0]))) << got_head;
+        // The R-CNN stage's losses average over 512 sampled RoIs drawn from the RPN's
+        // proposals: convolutions rounded differently by another CPU's oneDNN kernels (AVX2
+        // against AVX-512) can move one proposal across an IoU threshold and swap one
+        // negative RoI, which moves loss_cls by ~1e-4 relative with everything else equal.
+        // Those keep 1e-3; the RPN's and RetinaNet's dense losses, and the detections, keep
+        // 1e-5.
+        const bool sampled = two_stage && (got_head == "loss loss_cls" ||
+                                           got_head == "loss acc" ||
+                                           got_head == "loss loss_bbox" ||
+                                           got_head == "loss loss_mask");
+        EXPECT_NEAR(g[0], w[0], (sampled ? 1e-3 : 1e-5) * std::max(1.0, std::abs(w[0])))
+            << got_head;
         continue;
       }
       EXPECT_EQ(g[0], w[0]) << got[i];  // image
