@@ -35,6 +35,7 @@
 #include "mmdet/runner/lr/lr_updater.h"
 #include "mmdet/runner/optim/optimizer_builder.h"
 #include "tests/custom_probe.pb.h"
+#include "torch/nn/modules/linear.h"
 
 namespace mmdet {
 namespace {

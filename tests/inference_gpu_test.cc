@@ -12,7 +12,7 @@
 #include "mmdet/config/loader.h"
 #include "opencv2/imgproc.hpp"
 #include "torch/cuda.h"
-#include "torch/torch.h"
+#include "torch/utils.h"
 
 namespace mmdet {
 namespace {

@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "ATen/Parallel.h"
 #include "gmock/gmock.h"
-#include "mmdet/apis/async_inference.h"
 #include "gtest/gtest.h"
+#include "mmdet/apis/async_inference.h"
 #include "mmdet/apis/show_result.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/evaluation/results.h"
@@ -23,7 +24,7 @@
 #include "opencv2/videoio.hpp"
 #include "tests/cli_util.h"
 #include "torch/cuda.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet {
 namespace {

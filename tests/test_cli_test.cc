@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_format.h"
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/pth/pth.h"
 #include "mmdet/core/sha256.h"
 #include "tests/cli_util.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet {
 namespace {

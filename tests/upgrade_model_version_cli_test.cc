@@ -7,7 +7,7 @@
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/pth/pth.h"
 #include "tests/cli_util.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet {
 namespace {

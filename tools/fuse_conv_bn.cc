@@ -21,7 +21,7 @@
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::tools {
 namespace {

@@ -34,7 +34,8 @@
 #include "mmdet/models/layers/flops.h"
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
-#include "torch/torch.h"
+#include "torch/nn/module.h"
+#include "torch/utils.h"
 
 ABSL_FLAG(std::vector<std::string>, shape, std::vector<std::string>({"1280", "800"}),
           "Input image size: H W, or one value for a square.");

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "mmdet/models/detectors/detector.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::tools {
 

@@ -52,7 +52,7 @@
 #include "tools/inference_flags.h"
 #include "tools/threads.h"
 #include "tools/tool_main.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 ABSL_FLAG(std::string, out, "",
           "Write the results: FILE.pkl / FILE.pickle (MMDetection's results.pkl), FILE.json, "

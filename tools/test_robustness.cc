@@ -60,7 +60,7 @@
 #include "tools/inference_flags.h"
 #include "tools/threads.h"
 #include "tools/tool_main.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 ABSL_FLAG(std::string, out, "", "The raw results (.pkl); the evaluations go to <out>_results.pkl.");
 ABSL_FLAG(std::vector<std::string>, corruptions, std::vector<std::string>({"benchmark"}),

@@ -10,12 +10,13 @@
 #include <string>
 #include <thread>
 
+#include "ATen/Parallel.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "glog/logging.h"
 #include "opencv2/core.hpp"
 #include "tools/tool_main.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 ABSL_FLAG(int, threads, 0,
           "Threads for LibTorch's ops, OpenBLAS and OpenCV; 0 = $OMP_NUM_THREADS if set, else "

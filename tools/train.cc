@@ -69,7 +69,9 @@
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
 #include "torch/cuda.h"
-#include "torch/torch.h"
+#include "torch/optim/optimizer.h"
+#include "torch/utils.h"
+#include "torch/version.h"
 
 ABSL_FLAG(std::string, work_dir, "", "Folder for logs and checkpoints (overrides work_dir).");
 ABSL_FLAG(std::string, resume_from, "", "Checkpoint to resume from (overrides resume_from).");

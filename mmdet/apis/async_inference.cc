@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/apis/test.h"
 #include "mmdet/core/status_macros.h"
-#include "torch/torch.h"
+#include "torch/utils.h"
 
 #ifdef MMDET_WITH_CUDA_STREAMS
 #include <ATen/cuda/CUDAEvent.h>

@@ -3,9 +3,9 @@
 #include <iostream>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "mmdet/apis/test.h"
 #include "mmdet/config/loader.h"
 #include "mmdet/config/overrides.h"
@@ -16,7 +16,7 @@
 #include "mmdet/datasets/pipelines/image_util.h"
 #include "opencv2/imgcodecs.hpp"
 #include "torch/cuda.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::apis {
 

@@ -8,7 +8,7 @@
 #include "mmdet/core/visualization.h"
 #include "mmdet/ops/mask_util.h"
 #include "opencv2/imgproc.hpp"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::apis {
 namespace {

@@ -8,7 +8,7 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/detectors/rpn.h"
 #include "mmdet/ops/mask_util.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::apis {
 

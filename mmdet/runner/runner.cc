@@ -12,7 +12,9 @@
 #include "mmdet/core/file_io.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/evaluation/numpy_compat.h"
-#include "torch/torch.h"
+#include "torch/nn/module.h"
+#include "torch/optim/optimizer.h"
+#include "torch/utils.h"
 
 namespace mmdet::runner {
 namespace {

@@ -210,7 +210,7 @@ TEST(RunnerTest, LogsCheckpointsAndScheduleAsMmcv) {
   ASSERT_EQ(text.size(), 4u);
   EXPECT_THAT(text[1], ::testing::MatchesRegex(
                            "[0-9-]+ [0-9:]+,[0-9]{3} - mmdet - INFO - Epoch \\[1\\]\\[4/5\\]\t"
-                           "lr: 1\\.000e-01, eta: 0:00:00, time: [0-9.]+, data_time: [0-9.]+, "
+                           "lr: 1\\.000e-01, eta: 0:00:[0-9]{2}, time: [0-9.]+, data_time: [0-9.]+, "
                            "memory: 0, loss_reg: [0-9.]+, acc: 50\\.0000, loss: [0-9.]+"));
 }
 

@@ -14,7 +14,9 @@
 #include "mmdet/models/dense_heads/anchor_head.h"
 #include "mmdet/models/layers/layers.h"
 #include "tests/extension/lite_retina_head.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/container/sequential.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet_ext {
 namespace {

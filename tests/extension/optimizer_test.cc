@@ -12,8 +12,12 @@
 #include "mmdet/config/loader.h"
 #include "mmdet/models/layers/layers.h"
 #include "mmdet/runner/optim/optimizer_builder.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/batchnorm.h"
+#include "torch/nn/modules/conv.h"
+#include "torch/nn/modules/linear.h"
 #include "torch/optim/sgd.h"
+#include "torch/utils.h"
 
 namespace mmdet::runner {
 namespace {

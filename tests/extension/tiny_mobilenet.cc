@@ -15,7 +15,9 @@
 #include "mmdet/models/backbones/backbone.h"
 #include "mmdet/models/layers/layers.h"
 #include "tests/extension/tiny_mobilenet.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/container/modulelist.h"
+#include "torch/nn/modules/container/sequential.h"
 
 namespace mmdet_ext {
 namespace {

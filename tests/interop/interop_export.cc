@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <string>
 
+#include "google/protobuf/text_format.h"
 #include "mmdet/config/loader.h"
 #include "mmdet/core/pth/pth.h"
 #include "mmdet/models/backbones/backbone.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
-#include "google/protobuf/text_format.h"
-#include "torch/torch.h"
+#include "torch/utils.h"
 
 namespace mmdet {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "mmdet/core/pth/pth.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::pth {
 namespace {

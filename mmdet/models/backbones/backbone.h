@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/core/registry.h"
 #include "mmdet/models/backbones/backbone.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -7,8 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "mmdet/core/status_macros.h"
-#include "mmdet/models/layers/layers.h"
 #include "mmdet/models/layers/flops.h"
+#include "mmdet/models/layers/layers.h"
+#include "torch/nn/init.h"
+#include "torch/nn/modules/activation.h"
+#include "torch/nn/modules/container/sequential.h"
+#include "torch/nn/modules/pooling.h"
 
 namespace mmdet::models {
 

@@ -2,6 +2,8 @@
 #include "gtest/gtest.h"
 #include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/checkpoint/upgrade.h"
+#include "torch/nn/modules/batchnorm.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
 namespace {

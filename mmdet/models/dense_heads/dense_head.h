@@ -20,7 +20,7 @@
 #include "mmdet/models/dense_heads/dense_head.pb.h"
 #include "mmdet/models/model_types.h"
 #include "mmdet/models/train_test_cfg.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -6,6 +6,8 @@
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
+#include "torch/nn/modules/container/modulelist.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
 

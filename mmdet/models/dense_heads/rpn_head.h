@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/models/dense_heads/anchor_head.h"
 #include "mmdet/models/dense_heads/rpn_head.pb.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
 

@@ -25,7 +25,7 @@
 #include "mmdet/core/registry.h"
 #include "mmdet/models/checkpoint/state_dict.h"
 #include "mmdet/models/model_types.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -14,7 +14,8 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
-#include "torch/torch.h"
+#include "torch/cuda.h"
+#include "torch/utils.h"
 
 namespace mmdet::models {
 namespace {

@@ -1,7 +1,13 @@
 #include "mmdet/models/layers/flops.h"
 
 #include "mmdet/models/layers/layers.h"
-#include "torch/torch.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/activation.h"
+#include "torch/nn/modules/container/any.h"
+#include "torch/nn/modules/container/sequential.h"
+#include "torch/nn/modules/conv.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/nn/modules/pooling.h"
 
 namespace mmdet::models {
 

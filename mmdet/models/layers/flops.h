@@ -25,7 +25,9 @@
 #include <utility>
 #include <vector>
 
-#include "torch/nn.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/container/any.h"
+#include "torch/nn/modules/container/sequential.h"
 
 namespace mmdet::models {
 

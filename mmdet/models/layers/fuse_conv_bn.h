@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
+#include "torch/nn/init.h"
+#include "torch/nn/modules/batchnorm.h"
 
 namespace mmdet::models {
 

@@ -10,7 +10,10 @@
 
 #include "absl/status/statusor.h"
 #include "mmdet/config/common.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/container/any.h"
+#include "torch/nn/modules/conv.h"
+#include "torch/nn/modules/linear.h"
 
 namespace mmdet::models {
 

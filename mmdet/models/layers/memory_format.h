@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -5,6 +5,7 @@
 #include "mmdet/models/layers/autocast.h"
 #include "mmdet/models/layers/layers.h"
 #include "mmdet/models/layers/memory_format.h"
+#include "torch/nn/modules/normalization.h"
 
 namespace mmdet::models {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "torch/nn/functional.h"
+#include "torch/nn/functional/loss.h"
 
 namespace mmdet::models {
 

@@ -7,6 +7,8 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/layers.h"
 #include "mmdet/models/necks/fpn.pb.h"
+#include "torch/nn/functional/upsampling.h"
+#include "torch/nn/modules/container/modulelist.h"
 
 namespace mmdet::models {
 

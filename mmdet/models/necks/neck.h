@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/core/registry.h"
 #include "mmdet/models/necks/neck.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

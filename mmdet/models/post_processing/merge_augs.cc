@@ -4,7 +4,7 @@
 
 #include "mmdet/models/task_modules/bbox_transforms.h"
 #include "mmdet/ops/nms.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::models {
 

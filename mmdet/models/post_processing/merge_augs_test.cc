@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "mmdet/models/task_modules/bbox_transforms.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::models {
 namespace {

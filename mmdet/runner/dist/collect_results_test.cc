@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 namespace mmdet::runner {
 namespace {

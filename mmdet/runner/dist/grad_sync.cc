@@ -5,7 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "torch/torch.h"
+#include "torch/nn/module.h"
+#include "torch/utils.h"
 
 namespace mmdet::runner {
 

@@ -15,7 +15,9 @@
 #include "gtest/gtest.h"
 #include "mmdet/runner/dist/testing/tiny_net.h"
 #include "tests/cli_util.h"
-#include "torch/torch.h"
+#include "torch/optim/sgd.h"
+#include "torch/serialize.h"
+#include "torch/utils.h"
 
 extern char** environ;
 

@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "torch/torch.h"
+#include "torch/types.h"
 
 // Debian's LibTorch and the Python wheels are built with Gloo; its c10d header is empty unless
 // USE_C10D_GLOO is defined (ENVIRONMENT.md), and it needs gloo's own headers.

@@ -84,32 +84,32 @@ absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
 }
 
 absl::Status CheckpointHook::AfterTrainIter(Runner& runner) {
-  if (cfg_.by_epoch() || runner.rank() != 0 || (runner.iter() + 1) % cfg_.interval() != 0) {
-    return absl::OkStatus();
-  }
-  CheckpointMeta meta = meta_;
-  meta.epoch = runner.epoch();  // finished epochs: a resume runs this one again
-  meta.iter = runner.iter() + 1;
-  meta.time.clear();
-  runner.LogInfo(absl::StrCat("Saving checkpoint at ", meta.iter, " iterations"));
-  const std::string dir = cfg_.out_dir().empty() ? runner.work_dir() : cfg_.out_dir();
-  const torch::optim::Optimizer* optimizer = cfg_.save_optimizer() ? runner.optimizer() : nullptr;
-  return SaveIterCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta, cfg_.interval(),
-                            cfg_.max_keep_ckpts());
+  if (cfg_.by_epoch() || (runner.iter() + 1) % cfg_.interval() != 0) return absl::OkStatus();
+  return Save(runner);
 }
 
 absl::Status CheckpointHook::AfterTrainEpoch(Runner& runner) {
-  if (!cfg_.by_epoch() || runner.rank() != 0 || (runner.epoch() + 1) % cfg_.interval() != 0) {
-    return absl::OkStatus();
-  }
+  if (!cfg_.by_epoch() || (runner.epoch() + 1) % cfg_.interval() != 0) return absl::OkStatus();
+  return Save(runner);
+}
+
+absl::Status CheckpointHook::Save(Runner& runner) {
+  if (runner.rank() != 0) return absl::OkStatus();
   CheckpointMeta meta = meta_;
-  meta.epoch = runner.epoch() + 1;
-  meta.iter = runner.iter();
   meta.time.clear();
   const std::string dir = cfg_.out_dir().empty() ? runner.work_dir() : cfg_.out_dir();
   const torch::optim::Optimizer* optimizer = cfg_.save_optimizer() ? runner.optimizer() : nullptr;
-  return SaveEpochCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta,
-                             cfg_.max_keep_ckpts());
+  if (cfg_.by_epoch()) {
+    meta.epoch = runner.epoch() + 1;
+    meta.iter = runner.iter();
+    return SaveEpochCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta,
+                               cfg_.max_keep_ckpts());
+  }
+  meta.epoch = runner.epoch();  // finished epochs: a resume runs this one again
+  meta.iter = runner.iter() + 1;
+  runner.LogInfo(absl::StrCat("Saving checkpoint at ", meta.iter, " iterations"));
+  return SaveIterCheckpoint(dir, runner.model(), optimizer, initial_lrs_, meta, cfg_.interval(),
+                            cfg_.max_keep_ckpts());
 }
 
 absl::Status IterTimerHook::BeforeTrainEpoch(Runner&) {

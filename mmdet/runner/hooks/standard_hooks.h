@@ -77,6 +77,9 @@ class CheckpointHook : public Hook {
   absl::Status AfterTrainIter(Runner& runner) override;   // by_epoch false: iter_N.pth
 
  private:
+  // Rank 0 writes the checkpoint of the epoch (by_epoch) or iteration that just ended.
+  absl::Status Save(Runner& runner);
+
   config::CheckpointConfig cfg_;
   CheckpointMeta meta_;
   std::vector<double> initial_lrs_;

@@ -6,7 +6,9 @@
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/layers.h"
+#include "torch/nn/modules/batchnorm.h"
 #include "torch/nn/modules/conv.h"
+#include "torch/nn/functional/instancenorm.h"  // instancenorm.h uses it, includes it not
 #include "torch/nn/modules/instancenorm.h"
 #include "torch/nn/modules/normalization.h"
 #include "torch/optim/adam.h"

@@ -29,7 +29,7 @@
 #include "mmdet/models/task_modules/coders/bbox_coder.h"
 #include "mmdet/models/task_modules/samplers/sampler.h"
 #include "mmdet/models/train_test_cfg.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

@@ -3,6 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
+#include "torch/nn/init.h"
+#include "torch/nn/modules/container/modulelist.h"
+#include "torch/nn/modules/linear.h"
 
 namespace mmdet::models {
 

@@ -4,9 +4,12 @@
 
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/models/layers/flops.h"
 #include "mmdet/ops/mask_util.h"
 #include "mmdet/ops/roi_align.h"
-#include "mmdet/models/layers/flops.h"
+#include "torch/nn/init.h"
+#include "torch/nn/modules/container/modulelist.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
 

@@ -17,7 +17,7 @@
 #include "mmdet/core/registry.h"
 #include "mmdet/models/roi_heads/mask_heads/mask_head.pb.h"
 #include "mmdet/models/task_modules/samplers/sampler.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

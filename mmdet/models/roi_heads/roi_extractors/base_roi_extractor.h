@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/core/registry.h"
 #include "mmdet/models/roi_heads/roi_extractors/roi_extractor.pb.h"
-#include "torch/nn.h"
+#include "torch/nn/module.h"
 
 namespace mmdet::models {
 

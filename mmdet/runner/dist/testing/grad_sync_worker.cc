@@ -13,7 +13,9 @@
 #include "mmdet/runner/dist/grad_sync.h"
 #include "mmdet/runner/dist/process_group.h"
 #include "mmdet/runner/dist/testing/tiny_net.h"
-#include "torch/torch.h"
+#include "torch/optim/sgd.h"
+#include "torch/serialize.h"
+#include "torch/utils.h"
 
 using mmdet::runner::testing::TinyNet;
 

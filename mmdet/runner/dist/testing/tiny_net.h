@@ -5,7 +5,9 @@
 
 #include <vector>
 
-#include "torch/torch.h"
+#include "torch/nn/module.h"
+#include "torch/nn/modules/linear.h"
+#include "torch/utils.h"
 
 namespace mmdet::runner::testing {
 
