@@ -8,7 +8,7 @@
 #include "mmdet/models/layers/layers.h"
 #include "torch/nn/modules/batchnorm.h"
 #include "torch/nn/modules/conv.h"
-#include "torch/nn/functional/instancenorm.h"  // instancenorm.h uses it, includes it not
+#include "torch/nn/functional/instancenorm.h"  // modules/instancenorm.h needs it, lacks it
 #include "torch/nn/modules/instancenorm.h"
 #include "torch/nn/modules/normalization.h"
 #include "torch/optim/adam.h"
