@@ -1,5 +1,6 @@
 #include "mmdet/runner/dist/process_group.h"
 
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -140,6 +141,11 @@ absl::StatusOr<std::shared_ptr<ProcessGroup>> ProcessGroup::Init(
         "dist_params.backend ", backend, ": this LibTorch has no ", backend,
         backend == "nccl" ? " (a CUDA LibTorch has; on the CPU use gloo)" : ""));
   }
+  // A peer that dies closes its sockets; the next write to one raises SIGPIPE, whose default
+  // action killed the surviving rank silently (exit 141) before c10d could report the failure.
+  // Ignored, as Python (and so every PyTorch launcher's workers) ignores it, the write fails
+  // with EPIPE and c10d throws, which Guard and the runner turn into one clear line.
+  std::signal(SIGPIPE, SIG_IGN);
   c10::intrusive_ptr<c10d::Store> store;
   absl::Status s = Guard(absl::StrCat("rendezvous at ", env.master_addr, ":", env.master_port),
                          env.rank, [&] {
