@@ -38,5 +38,6 @@ grep '"mode": "val"' "${log}"
 echo "== test ${work}/latest.pth --eval bbox segm --show-dir ${work}/pictures" >&2
 bazel run -- //tools:test "${shapes}" "${work}/latest.pth" --eval bbox segm \
   --show-dir "${work}/pictures" | tr -d '{}' | tr ',' '\n' | grep -E '"(bbox|segm)_mAP"' | tr -d '"' | sed 's/^ *//'
-echo "== log: ${log%.json}, ${log}; checkpoints: ${work}/epoch_13.pth, ${work}/latest.pth;" \
+last=$(ls -t "${work}"/epoch_*.pth | head -n 1)
+echo "== log: ${log%.json}, ${log}; checkpoints: ${last}, ${work}/latest.pth;" \
   "pictures of the val predictions: ${work}/pictures/" >&2
