@@ -1,7 +1,8 @@
 """Repository rules that wrap libraries installed on the machine (nothing is downloaded).
 
 - @libtorch: $LIBTORCH_HOME, else the LibTorch inside an importable Python `torch` package (the
-  CUDA LibTorch of GPU machines), else Debian's libtorch-dev.
+  CUDA LibTorch of GPU machines; not Debian's python3-torch, whose headers are libtorch-dev's),
+  else Debian's libtorch-dev.
 - @system_opencv: /usr/include/opencv4 as a declared header tree.
 - @local_cuda: the CUDA toolkit at $CUDA_HOME (default /usr/local/cuda), for --config=cuda.
 
@@ -24,8 +25,16 @@ def _python_torch_dir(ctx):
         if result.return_code != 0:
             continue
         lines = result.stdout.strip().split("\n")
-        if len(lines) >= 2 and _exists(ctx, lines[0] + "/include/torch"):
-            return lines[0], lines[1]
+        if len(lines) < 2 or not _exists(ctx, lines[0] + "/include/torch"):
+            continue
+        # Debian's python3-torch (installed by tools/compare_torchvision.sh) links its include
+        # folder to libtorch-dev's: the same LibTorch, taken the libtorch-dev way so that the
+        # build (and its cache) does not change with the Python package being there.
+        # (readlink, not path.realpath: Bazel 2.1.0 on GPU machines lacks it.)
+        resolved = ctx.execute(["readlink", "-f", lines[0] + "/include/torch"]).stdout.strip()
+        if resolved == "/usr/include/torch":
+            continue
+        return lines[0], lines[1]
     return None, None
 
 def _libtorch_impl(ctx):

@@ -2,7 +2,8 @@
 //
 //   train CONFIG [--work-dir DIR] [--resume-from CKPT] [--validate | --no-validate]
 //         [--gpus N | --gpu-ids I ...] [--seed S] [--deterministic] [--autoscale-lr]
-//         [--launcher none|pytorch|slurm] [--local_rank R] [--options K=V ...]
+//         [--launcher none|pytorch|slurm] [--local_rank R] [--channels-last] [--bf16]
+//         [--options K=V ...]
 //
 // Writes into the work dir: the config (<config name>.pbtxt), <YYYYmmdd_HHMMSS>.log (mmcv's
 // text log, also on stderr), <YYYYmmdd_HHMMSS>.log.json (first line {"env_info", "seed"},
@@ -22,6 +23,12 @@
 // bucketed all-reduces during backward, each rank training on its DistributedGroupSampler
 // share (imgs_per_gpu per rank), losses logged as the ranks' mean, evaluation on every rank's
 // share gathered to rank 0; only rank 0 writes logs and checkpoints.
+//
+// --channels-last and --bf16 are CPU speed options (issue 18, docs/benchmarks.md), not in
+// MMDetection: parameters NHWC for oneDNN's convolutions; the backbone and neck under
+// bfloat16 autocast (float32 master weights and optimizer, heads and losses float32, no loss
+// scale: bfloat16 has float32's range), worth it on CPUs with AVX-512 BF16 / AMX only. The
+// EvalHook then evaluates the same way. Checkpoints hold float32 weights either way.
 //
 // `workflow: [{mode: train epochs: 1}, {mode: val epochs: 1}]` adds a val stage after each
 // train epoch: the losses on data.val (with the training pipeline) without gradients, logged
@@ -55,6 +62,7 @@
 #include "mmdet/datasets/loader/sampler.h"
 #include "mmdet/models/checkpoint/checkpoint.h"
 #include "mmdet/models/detectors/detector.h"
+#include "mmdet/models/layers/memory_format.h"
 #include "mmdet/runner/checkpoint/training_checkpoint.h"
 #include "mmdet/runner/detector_source.h"
 #include "mmdet/runner/dist/collect_results.h"
@@ -90,6 +98,11 @@ ABSL_FLAG(std::string, launcher, "none",
           "Job launcher: none (one process), pytorch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, "
           "LOCAL_RANK: tools/dist_train.sh, torchrun) or slurm (SLURM_*: tools/slurm_train.sh).");
 ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch (LOCAL_RANK wins when set).");
+ABSL_FLAG(bool, channels_last, false,
+          "Train channels-last (NHWC parameters): faster oneDNN convolutions on the CPU.");
+ABSL_FLAG(bool, bf16, false,
+          "Mixed precision: backbone and neck under bfloat16 autocast (float32 weights, heads "
+          "and losses); for CPUs with AVX-512 BF16 / AMX.");
 
 namespace mmdet::tools {
 namespace {
@@ -247,6 +260,16 @@ absl::Status Run(const std::vector<std::string>& positional) {
                          datasets::BuildDataset(cfg.data().train(), "data.train"));
   if (dataset->size() == 0) return absl::InvalidArgumentError("data.train: the dataset is empty");
   model->to(device);
+  // Before the optimizer and any resume: parameters change layout in place (set_data).
+  std::vector<std::string> speed_options;
+  if (absl::GetFlag(FLAGS_channels_last)) {
+    speed_options.push_back(
+        absl::StrCat("--channels-last: ", models::ToChannelsLast(*model), " tensors NHWC"));
+  }
+  if (absl::GetFlag(FLAGS_bf16)) {
+    model->set_feature_dtype(at::kBFloat16);
+    speed_options.push_back("--bf16: backbone and neck under bfloat16 autocast");
+  }
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<torch::optim::Optimizer> optimizer,
                          runner::BuildOptimizer(cfg.optimizer(), *model));
@@ -257,6 +280,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
                                     dist.world_size, ")")
                      : "Distributed training: False");
   runner.LogInfo("Config:\n" + config_text);
+  if (!speed_options.empty()) runner.LogInfo(absl::StrJoin(speed_options, "; "));
   if (!pretrained.clean()) runner.LogInfo(pretrained.Message());
 
   std::vector<double> base_lrs = runner::GroupLrs(*optimizer);

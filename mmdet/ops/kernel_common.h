@@ -7,8 +7,10 @@
 
 #ifdef __CUDACC__
 #define MMDET_HOST_DEVICE __host__ __device__
+#define MMDET_ALWAYS_INLINE __forceinline__
 #else
 #define MMDET_HOST_DEVICE
+#define MMDET_ALWAYS_INLINE __attribute__((always_inline)) inline
 #endif
 
 namespace mmdet::ops::detail {
@@ -162,30 +164,42 @@ MMDET_HOST_DEVICE inline PoolWindow ComputePoolWindow(const T* roi, T spatial_sc
 // in float) loses no precision to 1 - p cancellation; mmcv's clamp of
 // p at FLT_MIN becomes a floor of log(FLT_MIN) on the logs. Same function, fewer rounding
 // errors: CPU and CUDA agree to a few ulps.
-template <typename T>
-MMDET_HOST_DEVICE inline T FocalLossTerm(T logit, bool is_target, T gamma, T alpha, T* grad) {
+//
+// `Math` supplies exp on (-inf, 0] and log1p on [0, 1]: the standard functions by default (the
+// CUDA kernel, the CPU's double and general-gamma loop), or the CPU's float / gamma 2 path's
+// inline ones, arithmetic only, so that GCC vectorises the class loop
+// (cpu/focal_loss_kernel.cc). One formula for every path.
+struct FocalStdMath {
+  template <typename T>
+  MMDET_HOST_DEVICE static T ExpNonPositive(T y) { return exp(y); }
+  template <typename T>
+  MMDET_HOST_DEVICE static T Log1pUnit(T e) { return log1p(e); }
+};
+
+// Always inlined: a call in the CPU's class loop would keep it from vectorising.
+template <typename T, typename Math = FocalStdMath>
+MMDET_HOST_DEVICE MMDET_ALWAYS_INLINE T FocalLossTerm(T logit, bool is_target, T gamma, T alpha, T* grad) {
   const T log_tiny = T(-87.33654475055310898657);  // log(FLT_MIN)
   // With e = exp(-|x|): sigmoid(|x|) = 1 / (1 + e), sigmoid(-|x|) = e / (1 + e), and
   // log sigmoid(|x|) = -log1p(e), log sigmoid(-|x|) = -|x| - log1p(e).
   const bool positive = logit > T(0);
-  const T e = exp(positive ? -logit : logit);
+  const T minus_abs = positive ? -logit : logit;
+  const T e = Math::ExpNonPositive(minus_abs);
   const T big = T(1) / (T(1) + e), small = e / (T(1) + e);
-  const T log_big = -log1p(e), log_small = (positive ? -logit : logit) + log_big;
+  const T log_big = -Math::Log1pUnit(e), log_small = minus_abs + log_big;
   const T p = positive ? big : small;
   const T q = positive ? small : big;  // 1 - p
   const T log_p_raw = positive ? log_big : log_small;
   const T log_q_raw = positive ? log_small : log_big;
-  if (is_target) {
-    const T log_p = log_p_raw > log_tiny ? log_p_raw : log_tiny;
-    // One pow for the loss and its derivative; gamma 2 (every config's) is one multiply.
-    const T weight = -alpha * (gamma == T(2) ? q * q : pow(q, gamma));
-    *grad = weight * (q - gamma * p * log_p);
-    return weight * log_p;
-  }
+  const T log_p = log_p_raw > log_tiny ? log_p_raw : log_tiny;
   const T log_q = log_q_raw > log_tiny ? log_q_raw : log_tiny;
-  const T weight = -(T(1) - alpha) * (gamma == T(2) ? p * p : pow(p, gamma));
-  *grad = weight * (gamma * q * log_q - p);
-  return weight * log_q;
+  // Selects, no branches (the CPU's class loop vectorises). One pow for the loss and its
+  // derivative; gamma 2 (every config's) is one multiply.
+  const T base = is_target ? q : p;
+  const T weight = (is_target ? -alpha : -(T(1) - alpha)) *
+                   (gamma == T(2) ? base * base : pow(base, gamma));
+  *grad = weight * (is_target ? q - gamma * p * log_p : gamma * q * log_q - p);
+  return weight * (is_target ? log_p : log_q);
 }
 
 }  // namespace mmdet::ops::detail

@@ -6,11 +6,18 @@
 //                           2 images at 256x320
 // Random weights (speed does not depend on them); intra-op threads = hardware threads.
 //   bazel run //mmdet/models/detectors:detector_benchmark -- --benchmark_filter=Inference
+// --op_profile[=N]: after each benchmark's timed iterations, one more under mmdet::OpProfile,
+// and its N (default 25) costliest ops by self time printed to stderr as a markdown table.
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <thread>
 
 #include "mmdet/config/loader.h"
+#include "mmdet/core/op_profile.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
@@ -31,9 +38,16 @@ Setup Make(const std::string& config, int64_t batch, int64_t h, int64_t w,
            const torch::Device& device) {
   at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   auto cfg = LoadConfig(config, {"model.pretrained="});
-  if (!cfg.ok()) std::abort();
+  if (!cfg.ok()) {
+    // Relative config paths: run from the repository root or through `bazel run`.
+    std::cerr << "detector_benchmark: " << cfg.status().message() << "\n";
+    std::exit(2);
+  }
   auto model = BuildDetector(*cfg);
-  if (!model.ok()) std::abort();
+  if (!model.ok()) {
+    std::cerr << "detector_benchmark: " << config << ": " << model.status().message() << "\n";
+    std::exit(2);
+  }
   Setup s;
   s.model = *model;
   s.model->to(device);
@@ -64,6 +78,23 @@ void Sync() {
   if (torch::cuda::is_available()) torch::cuda::synchronize();
 }
 
+int op_profile_rows = 0;  // --op_profile
+
+// One more run of `step` under an OpProfile, its costliest ops printed, when --op_profile is on.
+template <typename Step>
+void ProfileOnce(const std::string& label, Step step) {
+  if (op_profile_rows <= 0) return;
+  std::vector<OpTime> rows;
+  {
+    OpProfile profile;
+    step();
+    Sync();
+    rows = profile.Collect();
+  }
+  std::cerr << "\n" << label << ", one iteration:\n";
+  PrintOpTimes(rows, op_profile_rows, std::cerr);
+}
+
 void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
                   bool channels_last = false, at::ScalarType features = at::kFloat) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
@@ -76,11 +107,18 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
     if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());
     Sync();
   }
+  ProfileOnce("inference " + config + (fuse_conv_bn ? " fused" : "") +
+                  (channels_last ? " channels-last" : "") +
+                  (features == at::kBFloat16 ? " bf16" : ""),
+              [&] { (void)s.model->SimpleTest(s.img, s.metas, true); });
 }
 
-void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w) {
+void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w,
+                  bool channels_last = false, at::ScalarType features = at::kFloat) {
   Setup s = Make(config, 2, h, w, BenchDevice());
   s.model->train();
+  if (channels_last) ToChannelsLast(*s.model);
+  s.model->set_feature_dtype(features);
   for (auto _ : state) {
     auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
     if (!losses.ok()) {
@@ -90,6 +128,12 @@ void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h,
     TotalLoss(*losses).backward();
     Sync();
   }
+  ProfileOnce("train step " + config + (channels_last ? " channels-last" : "") +
+                  (features == at::kBFloat16 ? " bf16" : ""),
+              [&] {
+    auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
+    if (losses.ok()) TotalLoss(*losses).backward();
+  });
 }
 
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn,
@@ -123,6 +167,15 @@ BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_bf16,
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)
     ->Unit(benchmark::kMillisecond)->Iterations(2);
+// train --channels-last --bf16: backbone and neck under bfloat16 autocast, NHWC.
+BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last_bf16,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,
+                  true, at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,
+                  true)
+    ->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK_CAPTURE(BM_TrainStep, shapes_faster_rcnn_r18,
                   std::string("configs/shapes/faster_rcnn_r18_fpn_shapes.pbtxt"), 256, 320)
     ->Unit(benchmark::kMillisecond)->Iterations(5);
@@ -134,4 +187,29 @@ BENCHMARK_CAPTURE(BM_TrainStep, shapes_mask_rcnn_r18_gn,
 }  // namespace
 }  // namespace mmdet::models
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // --op_profile[=N] is ours; the rest goes to Google Benchmark.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--op_profile") == 0) {
+      mmdet::models::op_profile_rows = 25;
+    } else if (std::strncmp(argv[i], "--op_profile=", 13) == 0) {
+      char* end = nullptr;
+      const long rows = std::strtol(argv[i] + 13, &end, 10);
+      if (end == argv[i] + 13 || *end != '\0' || rows <= 0 || rows > 100000) {
+        std::cerr << "detector_benchmark: --op_profile wants a row count, got '" << argv[i] + 13
+                  << "'\n";
+        return 2;
+      }
+      mmdet::models::op_profile_rows = static_cast<int>(rows);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

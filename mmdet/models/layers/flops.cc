@@ -93,6 +93,12 @@ torch::Tensor CountedRelu(const torch::nn::Module* owner, const torch::Tensor& x
   return y;
 }
 
+torch::Tensor CountedReluInPlace(const torch::nn::Module* owner, torch::Tensor x) {
+  x.relu_();
+  if (active != nullptr) active->Add(owner, "relu", static_cast<double>(x.numel()));
+  return x;
+}
+
 torch::Tensor CountedMaxPool(const torch::nn::Module* owner, const torch::Tensor& x,
                              int64_t kernel, int64_t stride, int64_t padding) {
   torch::Tensor y = torch::max_pool2d(x, kernel, stride, padding);

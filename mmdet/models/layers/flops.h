@@ -76,6 +76,9 @@ torch::Tensor Counted(torch::nn::Sequential& seq, const torch::Tensor& x);
 // torch::relu(x) where MMDetection calls an nn.ReLU module of `owner` (counted as
 // numel(output)); a functional F.relu site calls torch::relu directly.
 torch::Tensor CountedRelu(const torch::nn::Module* owner, const torch::Tensor& x);
+// The same with torch::relu_ on `x` itself, as MMDetection's nn.ReLU(inplace=True): for a
+// tensor only the caller holds (a norm's or a sum's fresh output), half the memory traffic.
+torch::Tensor CountedReluInPlace(const torch::nn::Module* owner, torch::Tensor x);
 // max_pool2d(x, kernel, stride, padding) where MMDetection calls an nn.MaxPool2d of `owner`.
 torch::Tensor CountedMaxPool(const torch::nn::Module* owner, const torch::Tensor& x,
                              int64_t kernel, int64_t stride, int64_t padding);

@@ -16,15 +16,16 @@
 #include <type_traits>
 
 #include "mmdet/ops/focal_loss_checks.h"
+#include "mmdet/ops/cpu/vector_clones.h"
 #include "mmdet/ops/kernel_common.h"
 
 namespace mmdet::ops {
 namespace {
 
-// Float32, gamma 2 (every config's): the same function as FocalLossTerm, written so that GCC
-// vectorises the class loop (arithmetic and selects only, no calls): exp on (-inf, 0] and
-// log1p on [0, 1] are computed inline to within ~2 ulp of glibc's expf / log1pf, which the
-// scalar loop calls once per element and which dominated its time.
+// Float32, gamma 2 (every config's): FocalLossTerm with exp on (-inf, 0] and log1p on [0, 1]
+// computed inline to within ~2 ulp of glibc's expf / log1pf (arithmetic and selects only, so
+// GCC vectorises the class loop); the scalar loop calls those once per element, which
+// dominated its time.
 inline float Pow2(int32_t k) {  // 2^k for k in [-126, 127]
   const int32_t bits = (k + 127) << 23;
   float f;
@@ -68,12 +69,17 @@ inline float Log1pUnit(float e) {
   return 2.0f * s * p;
 }
 
-// Rows [begin, end) of FocalLossImpl for float and gamma 2.
+struct InlineFloatMath {
+  static float ExpNonPositive(float y) { return mmdet::ops::ExpNonPositive(y); }
+  static float Log1pUnit(float e) { return mmdet::ops::Log1pUnit(e); }
+};
+
+// Rows [begin, end) of FocalLossImpl for float and gamma 2. Inlined into each clone below,
+// so that each compiles it for its own vector unit (a shared copy would be baseline code).
 template <bool kLoss, bool kGrad, bool kGradOut>
-void FocalRowsGamma2Body(const float* logits, const int64_t* labels, int64_t begin, int64_t end,
+__attribute__((always_inline)) inline void FocalRowsGamma2Body(const float* logits, const int64_t* labels, int64_t begin, int64_t end,
                          int32_t classes, float alpha, const float* grad_out, float* loss,
                          float* grad_in) {
-  constexpr float kLogTiny = -87.33654475055310898657f;  // log(FLT_MIN)
   for (int64_t row = begin; row < end; ++row) {
     const int64_t label64 = labels[row];
     // A label outside [0, classes) matches no class, as in the scalar loop.
@@ -81,42 +87,28 @@ void FocalRowsGamma2Body(const float* logits, const int64_t* labels, int64_t beg
     const int64_t offset = row * classes;
     const float* x = logits + offset;
     for (int32_t c = 0; c < classes; ++c) {
-      const float logit = x[c];
-      const bool positive = logit > 0.0f;
-      const float minus_abs = positive ? -logit : logit;
-      const float e = ExpNonPositive(minus_abs);
-      const float big = 1.0f / (1.0f + e), small = e / (1.0f + e);
-      const float log_big = -Log1pUnit(e), log_small = minus_abs + log_big;
-      const float p = positive ? big : small;
-      const float q = positive ? small : big;
-      const float log_p_raw = positive ? log_big : log_small;
-      const float log_q_raw = positive ? log_small : log_big;
-      const float log_p = log_p_raw > kLogTiny ? log_p_raw : kLogTiny;
-      const float log_q = log_q_raw > kLogTiny ? log_q_raw : kLogTiny;
-      const bool target = c == label;
-      const float weight = target ? -alpha * (q * q) : -(1.0f - alpha) * (p * p);
-      if constexpr (kLoss) loss[offset + c] = weight * (target ? log_p : log_q);
-      if constexpr (kGrad) {
-        const float grad = weight * (target ? q - 2.0f * p * log_p : 2.0f * q * log_q - p);
-        grad_in[offset + c] = kGradOut ? grad * grad_out[offset + c] : grad;
-      }
+      float grad = 0.0f;
+      const float value =
+          detail::FocalLossTerm<float, InlineFloatMath>(x[c], c == label, 2.0f, alpha, &grad);
+      if constexpr (kLoss) loss[offset + c] = value;
+      if constexpr (kGrad) grad_in[offset + c] = kGradOut ? grad * grad_out[offset + c] : grad;
     }
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void FocalRowsGamma2LossAndGrad(
+MMDET_VECTOR_CLONES void FocalRowsGamma2LossAndGrad(
     const float* logits, const int64_t* labels, int64_t begin, int64_t end, int32_t classes,
     float alpha, float* loss, float* grad_in) {
   FocalRowsGamma2Body<true, true, false>(logits, labels, begin, end, classes, alpha, nullptr,
                                          loss, grad_in);
 }
-__attribute__((target_clones("avx2", "default"))) void FocalRowsGamma2Loss(
+MMDET_VECTOR_CLONES void FocalRowsGamma2Loss(
     const float* logits, const int64_t* labels, int64_t begin, int64_t end, int32_t classes,
     float alpha, float* loss) {
   FocalRowsGamma2Body<true, false, false>(logits, labels, begin, end, classes, alpha, nullptr,
                                           loss, nullptr);
 }
-__attribute__((target_clones("avx2", "default"))) void FocalRowsGamma2Backward(
+MMDET_VECTOR_CLONES void FocalRowsGamma2Backward(
     const float* logits, const int64_t* labels, int64_t begin, int64_t end, int32_t classes,
     float alpha, const float* grad_out, float* grad_in) {
   FocalRowsGamma2Body<false, true, true>(logits, labels, begin, end, classes, alpha, grad_out,

@@ -3,8 +3,8 @@
 //
 // Speed (docs/benchmarks.md): the boxes are gathered in score order into separate x1, y1, x2,
 // y2 and area arrays, and the suppression of everything after a kept box is one branch-free
-// loop that the compiler vectorises (an AVX2 clone is picked at run time where the CPU has
-// it). The IoU is the same float expression as detail::BoxIoU, term for term, so every
+// loop that the compiler vectorises (AVX-512 and AVX2 clones, picked at run time by the CPU:
+// cpu/vector_clones.h). The IoU is the same float expression as detail::BoxIoU, term for term, so every
 // comparison with the threshold gives the same answer as the scalar code and as mmcv.
 // BatchedNms runs one greedy pass per class (in parallel): boxes of different classes never
 // suppress each other, so this is exactly the single pass over class-shifted boxes that
@@ -20,6 +20,7 @@
 #include <numeric>
 #include <vector>
 
+#include "mmdet/ops/cpu/vector_clones.h"
 #include "mmdet/ops/kernel_common.h"
 
 namespace mmdet::ops {
@@ -54,7 +55,7 @@ struct SortedBoxes {
     suppressed[b] |= static_cast<int32_t>(iou > threshold);                        \
   }
 
-__attribute__((target_clones("avx2", "default"))) void SuppressAfter(
+MMDET_VECTOR_CLONES void SuppressAfter(
     int64_t a, int64_t begin, int64_t end, const float* x1, const float* y1, const float* x2,
     const float* y2, const float* area, float offset, float threshold, int32_t* suppressed) {
   using T = float;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <vector>
 
+#include "mmdet/ops/cpu/vector_clones.h"
 #include "mmdet/ops/kernel_common.h"
 #include "mmdet/ops/roi_checks.h"
 
@@ -27,7 +28,7 @@ namespace {
 
 // acc[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c], the channel-major path's
 // expression per channel.
-__attribute__((target_clones("avx2", "default"))) void AddTaps(
+MMDET_VECTOR_CLONES void AddTaps(
     float* __restrict acc, const float* p1, const float* p2, const float* p3, const float* p4,
     float w1, float w2, float w3, float w4, int64_t n) {
   for (int64_t c = 0; c < n; ++c) acc[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c];
@@ -38,7 +39,7 @@ void AddTaps(double* __restrict acc, const double* p1, const double* p2, const d
 }
 
 // dst[c] += g[c] * w.
-__attribute__((target_clones("avx2", "default"))) void AddScaled(float* __restrict dst,
+MMDET_VECTOR_CLONES void AddScaled(float* __restrict dst,
                                                                 const float* __restrict g,
                                                                 float w, int64_t n) {
   for (int64_t c = 0; c < n; ++c) dst[c] += g[c] * w;
