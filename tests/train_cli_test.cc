@@ -127,6 +127,30 @@ TEST_F(TrainCliTest, IterationCheckpoints) {
   EXPECT_THAT(r.err, HasSubstr("Epoch [2][3/3]"));
 }
 
+// --channels-last --bf16: NHWC parameters and bfloat16 autocast in the backbone and neck. The
+// losses change by bfloat16 rounding, and the checkpoint (NHWC strides, float32 values)
+// resumes in a plain float32 run.
+TEST_F(TrainCliTest, ChannelsLastBf16TrainsAndItsCheckpointResumesInFloat32) {
+  const std::string plain = Tmp() + "/plain_fp32";
+  ASSERT_EQ(Train(plain, {}, {"total_epochs=1"}).exit_code, 0);
+  const std::string bf16 = Tmp() + "/bf16";
+  auto r = Train(bf16, {"--channels-last", "--bf16"}, {"total_epochs=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ContainsRegex("--channels-last: [1-9][0-9]* tensors NHWC; --bf16: backbone "
+                                   "and neck under bfloat16 autocast"));
+  auto fp32_log = JsonLog(plain), bf16_log = JsonLog(bf16);
+  ASSERT_EQ(fp32_log.size(), 4u);
+  ASSERT_EQ(bf16_log.size(), 4u);
+  EXPECT_THAT(bf16_log[3], Not(HasSubstr("nan")));
+  // Same seed, same data: only the arithmetic differs.
+  EXPECT_NE(Untimed(bf16_log[1]), Untimed(fp32_log[1]));
+  const std::string resumed = Tmp() + "/bf16_resumed_fp32";
+  r = Train(resumed, {"--resume-from", bf16 + "/latest.pth"}, {"total_epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("resumed epoch 1, iter 3"));
+  EXPECT_THAT(r.err, HasSubstr("Epoch [2][3/3]"));
+}
+
 TEST_F(TrainCliTest, ValidateWritesTheValLineAfterEachEvaluation) {
   const std::string dir = Tmp() + "/validate";
   auto r = Train(dir, {"--validate"}, {"total_epochs=2", "evaluation.interval=2"});

@@ -121,6 +121,11 @@ def torchvision_times(args):
             losses = model(images, targets)
             sum(losses.values()).backward()
         times['faster_rcnn train step'] = median_time(step, r)
+        # As `train --channels-last --bf16`: the same step, NHWC, backbone and FPN under
+        # bfloat16 autocast (float32 weights, heads and losses).
+        model = model.to(memory_format=torch.channels_last)
+        model.backbone = Bf16Features(model.backbone)
+        times['faster_rcnn train step, channels-last bf16'] = median_time(step, r)
 
     if args.ops:
         boxes = random_boxes(torch, 2000, gen)
@@ -171,13 +176,17 @@ def main():
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
                        '(BM_Inference/(faster|mask)_rcnn_r50_fpn|BM_Inference/retinanet_r50_fpn|'
                        'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16|'
-                       'BM_TrainStep/faster_rcnn_r50_fpn)/', args.threads, args.repeats)
+                       'BM_TrainStep/faster_rcnn_r50_fpn|'
+                       'BM_TrainStep/faster_rcnn_r50_fpn_channels_last_bf16)/',
+                       args.threads, args.repeats)
         for key, name in [('faster_rcnn inference', 'BM_Inference/faster_rcnn_r50_fpn'),
                           ('mask_rcnn inference', 'BM_Inference/mask_rcnn_r50_fpn'),
                           ('retinanet inference', 'BM_Inference/retinanet_r50_fpn'),
                           ('faster_rcnn inference, channels-last bf16',
                            'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16'),
-                          ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn')]:
+                          ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn'),
+                          ('faster_rcnn train step, channels-last bf16',
+                           'BM_TrainStep/faster_rcnn_r50_fpn_channels_last_bf16')]:
             ours[key] = next(v for k, v in det.items() if k.startswith(name + '/'))
     if args.ops:
         ops = run_ours(f'{args.bin}/mmdet/ops/ops_benchmark',
