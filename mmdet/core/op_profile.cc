@@ -53,6 +53,7 @@ void OnEnd(const at::RecordFunction& fn, at::ObserverContext*) {
 }  // namespace
 
 OpProfile::OpProfile() {
+  open_ops.clear();  // frames a profile removed mid-op may have left on this thread
   {
     Totals& totals = GlobalTotals();
     std::lock_guard<std::mutex> lock(totals.mu);
