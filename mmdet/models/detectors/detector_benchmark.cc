@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "mmdet/config/loader.h"
+#include "c10/core/InferenceMode.h"
 #include "mmdet/core/op_profile.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
@@ -96,8 +98,11 @@ void ProfileOnce(const std::string& label, Step step) {
 }
 
 void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
-                  bool channels_last = false, at::ScalarType features = at::kFloat) {
+                  bool channels_last = false, at::ScalarType features = at::kFloat,
+                  bool inference_mode = false) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
+  std::optional<c10::InferenceMode> inference;  // _inference_mode: c10::InferenceMode over no-grad
+  if (inference_mode) inference.emplace();
   s.model->eval();
   if (fuse_conv_bn) state.counters["folded"] = static_cast<double>(FuseConvBn(*s.model));
   if (channels_last) ToChannelsLast(*s.model);
@@ -144,6 +149,10 @@ BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn,
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn,
                   std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), false)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_inference_mode,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false,
+                  false, at::kFloat, true)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 // test --fuse-conv-bn: every BatchNorm folded into its conv.
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused,
