@@ -139,8 +139,8 @@ TEST_F(TestCliTest, FuseConvBnGivesTheSameDetections) {
   }
 }
 
-// --channels-last changes float rounding only; --bf16 (backbone and neck in bfloat16 under
-// autocast) moves the numbers but the detections survive: the same images get boxes and the
+// --channels-last changes float rounding only; --bf16 (backbone, neck and dense head in
+// bfloat16 under autocast) moves the numbers but the detections survive: the same images get boxes and the
 // evaluation runs. --fp16 needs CUDA.
 TEST_F(TestCliTest, ChannelsLastAndBf16) {
   auto plain = RunTest({"--out", "-"});
@@ -156,7 +156,7 @@ TEST_F(TestCliTest, ChannelsLastAndBf16) {
   }
   auto bf16 = RunTest({"--eval", "bbox", "--channels-last", "--bf16"});
   ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
-  EXPECT_THAT(bf16.err, HasSubstr("--bf16: backbone and neck in bfloat16"));
+  EXPECT_THAT(bf16.err, HasSubstr("--bf16: backbone, neck and dense head in bfloat16"));
   EXPECT_THAT(bf16.out, HasSubstr("\"bbox_mAP\": "));
   auto fp16 = RunTest({"--out", "-", "--fp16"});
   EXPECT_EQ(fp16.exit_code, 2);

@@ -14,10 +14,11 @@ ABSL_FLAG(bool, channels_last, false,
           "Run the network channels-last (NHWC): faster oneDNN convolutions on the CPU; results "
           "differ by float rounding only.");
 ABSL_FLAG(bool, bf16, false,
-          "Backbone and neck in bfloat16 (autocast), heads and post-processing in float32.");
+          "Backbone, neck and RPN / RetinaNet head in bfloat16 (autocast); RoI heads and "
+          "post-processing in float32.");
 ABSL_FLAG(bool, fp16, false,
-          "Backbone and neck in float16 (autocast, CUDA only), heads and post-processing in "
-          "float32.");
+          "Backbone, neck and RPN / RetinaNet head in float16 (autocast, CUDA only); RoI heads "
+          "and post-processing in float32.");
 
 namespace mmdet::tools {
 
@@ -40,8 +41,8 @@ absl::StatusOr<std::string> ApplyInferenceFlags(models::DetectorImpl& model,
   }
   if (bf16 || fp16) {
     model.set_feature_dtype(bf16 ? at::kBFloat16 : at::kHalf);
-    done.push_back(bf16 ? "--bf16: backbone and neck in bfloat16"
-                        : "--fp16: backbone and neck in float16");
+    done.push_back(bf16 ? "--bf16: backbone, neck and dense head in bfloat16"
+                        : "--fp16: backbone, neck and dense head in float16");
   }
   return absl::StrJoin(done, "; ");
 }

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/backbones/backbone.h"
+#include "mmdet/models/dense_heads/dense_head.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/autocast.h"
 #include "mmdet/models/necks/neck.h"
@@ -162,6 +163,20 @@ class DetectorBase : public DetectorImpl {
       for (torch::Tensor& level : x) level = level.to(at::kFloat);
     }
     return x;
+  }
+  // head.forward(x): under the same reduced-precision autocast as ExtractFeat (the RPN's or
+  // RetinaNet's convolutions over every level are a third to a half of a detector's
+  // convolution work), its scores and deltas back in float32 for the losses, anchors and NMS.
+  DenseOutputs DenseForward(DenseHeadImpl& head, const std::vector<torch::Tensor>& x) {
+    if (feature_dtype() == at::kFloat || x.empty()) return head.forward(x);
+    DenseOutputs out;
+    {
+      AutocastScope autocast(x.front().device().type(), feature_dtype());
+      out = head.forward(x);
+    }
+    for (torch::Tensor& t : out.cls_scores) t = t.to(at::kFloat);
+    for (torch::Tensor& t : out.bbox_preds) t = t.to(at::kFloat);
+    return out;
   }
 
   std::string pretrained_;

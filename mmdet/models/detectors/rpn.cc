@@ -24,14 +24,15 @@ absl::StatusOr<LossMap> RPNDetector::Train(const torch::Tensor& img,
                                            const GroundTruth& gt) {
   GroundTruth rpn_gt = gt;
   rpn_gt.labels.clear();
-  return rpn_head_->Loss(rpn_head_->forward(ExtractFeat(img)), rpn_gt, metas, train_cfg_.rpn());
+  return rpn_head_->Loss(DenseForward(*rpn_head_, ExtractFeat(img)), rpn_gt, metas,
+                         train_cfg_.rpn());
 }
 
 
 absl::StatusOr<std::vector<ImageResult>> RPNDetector::Test(
     const torch::Tensor& img, const std::vector<ImageMeta>& metas, bool rescale) {
   std::vector<torch::Tensor> proposals =
-      rpn_head_->GetProposals(rpn_head_->forward(ExtractFeat(img)), metas, test_cfg_.rpn());
+      rpn_head_->GetProposals(DenseForward(*rpn_head_, ExtractFeat(img)), metas, test_cfg_.rpn());
   std::vector<ImageResult> results;
   for (size_t i = 0; i < proposals.size(); ++i) {
     torch::Tensor p = proposals[i].clone();
@@ -47,7 +48,7 @@ absl::StatusOr<std::vector<ImageResult>> RPNDetector::Test(
 }
 
 absl::Status RPNDetector::Dummy(const torch::Tensor& img) {
-  rpn_head_->forward(ExtractFeat(img));
+  DenseForward(*rpn_head_, ExtractFeat(img));
   return absl::OkStatus();
 }
 
@@ -56,7 +57,7 @@ absl::StatusOr<ImageResult> RPNDetector::TestAug(const std::vector<torch::Tensor
                                                  bool rescale) {
   std::vector<torch::Tensor> proposals;
   for (size_t v = 0; v < imgs.size(); ++v) {
-    proposals.push_back(rpn_head_->GetProposals(rpn_head_->forward(ExtractFeat(imgs[v])),
+    proposals.push_back(rpn_head_->GetProposals(DenseForward(*rpn_head_, ExtractFeat(imgs[v])),
                                                 {metas[v]}, test_cfg_.rpn())[0]);
   }
   torch::Tensor merged = MergeAugProposals(proposals, metas, test_cfg_.rpn());

@@ -9,19 +9,19 @@ namespace mmdet::models {
 absl::StatusOr<LossMap> SingleStageDetector::Train(const torch::Tensor& img,
                                                    const std::vector<ImageMeta>& metas,
                                                    const GroundTruth& gt) {
-  return bbox_head_->Loss(bbox_head_->forward(ExtractFeat(img)), gt, metas,
+  return bbox_head_->Loss(DenseForward(*bbox_head_, ExtractFeat(img)), gt, metas,
                           train_cfg_.single_stage());
 }
 
 absl::Status SingleStageDetector::Dummy(const torch::Tensor& img) {
-  bbox_head_->forward(ExtractFeat(img));
+  DenseForward(*bbox_head_, ExtractFeat(img));
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<ImageResult>> SingleStageDetector::Test(
     const torch::Tensor& img, const std::vector<ImageMeta>& metas, bool rescale) {
   std::vector<ImageResult> results;
-  for (const Detections& det : bbox_head_->GetBBoxes(bbox_head_->forward(ExtractFeat(img)),
+  for (const Detections& det : bbox_head_->GetBBoxes(DenseForward(*bbox_head_, ExtractFeat(img)),
                                                      metas, test_cfg_.single_stage(), rescale)) {
     ImageResult r;
     r.bboxes = Bbox2Result(det.dets, det.labels, num_classes());

@@ -8,7 +8,7 @@ absl::StatusOr<LossMap> TwoStageDetector::Train(const torch::Tensor& img,
                                                 const std::vector<ImageMeta>& metas,
                                                 const GroundTruth& gt) {
   const std::vector<torch::Tensor> x = ExtractFeat(img);
-  const DenseOutputs rpn_out = rpn_head_->forward(x);
+  const DenseOutputs rpn_out = DenseForward(*rpn_head_, x);
   GroundTruth rpn_gt = gt;
   rpn_gt.labels.clear();  // the RPN is class-agnostic
   MMDET_ASSIGN_OR_RETURN(LossMap losses,
@@ -28,13 +28,13 @@ absl::StatusOr<std::vector<ImageResult>> TwoStageDetector::Test(
     const torch::Tensor& img, const std::vector<ImageMeta>& metas, bool rescale) {
   const std::vector<torch::Tensor> x = ExtractFeat(img);
   const std::vector<torch::Tensor> proposals =
-      rpn_head_->GetProposals(rpn_head_->forward(x), metas, test_cfg_.rpn());
+      rpn_head_->GetProposals(DenseForward(*rpn_head_, x), metas, test_cfg_.rpn());
   return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
 }
 
 absl::Status TwoStageDetector::Dummy(const torch::Tensor& img) {
   const std::vector<torch::Tensor> x = ExtractFeat(img);
-  rpn_head_->forward(x);
+  DenseForward(*rpn_head_, x);
   // 1000 proposals (MMDetection draws torch.randn(1000, 4); the counts do not depend on the
   // values, so these are seeded boxes inside the image).
   const torch::TensorOptions options = img.options();
@@ -54,8 +54,8 @@ absl::StatusOr<ImageResult> TwoStageDetector::TestAug(const std::vector<torch::T
   std::vector<torch::Tensor> proposals;
   for (size_t v = 0; v < imgs.size(); ++v) {
     feats.push_back(ExtractFeat(imgs[v]));
-    proposals.push_back(
-        rpn_head_->GetProposals(rpn_head_->forward(feats.back()), {metas[v]}, test_cfg_.rpn())[0]);
+    proposals.push_back(rpn_head_->GetProposals(DenseForward(*rpn_head_, feats.back()),
+                                                {metas[v]}, test_cfg_.rpn())[0]);
   }
   const torch::Tensor merged = MergeAugProposals(proposals, metas, test_cfg_.rpn());
   return roi_head_->AugTest(feats, metas, merged, test_cfg_.rcnn(), rescale);
