@@ -91,8 +91,8 @@ def torchvision_times(args):
             with torch.inference_mode():
                 times[f'{name} inference'] = median_time(lambda: model([image]), r)
         # Reduced precision as ours (`test --channels-last --bf16`): channels-last, the
-        # backbone and FPN under bfloat16 autocast, the heads and post-processing in float32
-        # (torchvision's NMS has no bfloat16 kernel).
+        # backbone, FPN and RPN head under bfloat16 autocast, the RoI heads and
+        # post-processing in float32 (torchvision's NMS has no bfloat16 kernel).
         class Bf16Features(torch.nn.Module):
             def __init__(self, body):
                 super().__init__()
@@ -104,9 +104,24 @@ def torchvision_times(args):
                     features = self.body(x)
                 return {k: v.float() for k, v in features.items()}
 
-        model = FasterRCNN(backbone(), num_classes=81, **test_kw).eval()
-        model = model.to(memory_format=torch.channels_last)
-        model.backbone = Bf16Features(model.backbone)
+        # And the RPN head (`--bf16` runs the dense head under autocast too).
+        class Bf16RpnHead(torch.nn.Module):
+            def __init__(self, head):
+                super().__init__()
+                self.head = head
+
+            def forward(self, x):
+                with torch.autocast('cpu', dtype=torch.bfloat16):
+                    logits, deltas = self.head(x)
+                return [t.float() for t in logits], [t.float() for t in deltas]
+
+        def bf16(model):
+            model = model.to(memory_format=torch.channels_last)
+            model.backbone = Bf16Features(model.backbone)
+            model.rpn.head = Bf16RpnHead(model.rpn.head)
+            return model
+
+        model = bf16(FasterRCNN(backbone(), num_classes=81, **test_kw).eval())
         with torch.inference_mode():
             times['faster_rcnn inference, channels-last bf16'] = median_time(
                 lambda: model([image]), r)

@@ -25,10 +25,10 @@
 // share gathered to rank 0; only rank 0 writes logs and checkpoints.
 //
 // --channels-last and --bf16 are CPU speed options (issue 18, docs/benchmarks.md), not in
-// MMDetection: parameters NHWC for oneDNN's convolutions; the backbone, neck and dense head
-// (RPN / RetinaNet head) under bfloat16 autocast (float32 master weights and optimizer, RoI
-// heads and losses float32, no loss scale: bfloat16 has float32's range), worth it on CPUs with AVX-512 BF16 / AMX only. The
-// EvalHook then evaluates the same way. Checkpoints hold float32 weights either way.
+// MMDetection: parameters NHWC for oneDNN's convolutions; the backbone and neck under
+// bfloat16 autocast (float32 master weights and optimizer, heads and losses float32, no loss
+// scale: bfloat16 has float32's range), worth it on CPUs with AVX-512 BF16 / AMX only. The
+// EvalHook then evaluates as test --bf16 does (the dense head in bfloat16 too). Checkpoints hold float32 weights either way.
 //
 // `workflow: [{mode: train epochs: 1}, {mode: val epochs: 1}]` adds a val stage after each
 // train epoch: the losses on data.val (with the training pipeline) without gradients, logged
@@ -101,8 +101,8 @@ ABSL_FLAG(int, local_rank, -1, "Set by torch.distributed.launch (LOCAL_RANK wins
 ABSL_FLAG(bool, channels_last, false,
           "Train channels-last (NHWC parameters): faster oneDNN convolutions on the CPU.");
 ABSL_FLAG(bool, bf16, false,
-          "Mixed precision: backbone, neck and RPN / RetinaNet head under bfloat16 autocast "
-          "(float32 weights, RoI heads and losses); for CPUs with AVX-512 BF16 / AMX.");
+          "Mixed precision: backbone and neck under bfloat16 autocast (float32 weights, heads "
+          "and losses); for CPUs with AVX-512 BF16 / AMX.");
 
 namespace mmdet::tools {
 namespace {
@@ -268,7 +268,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   }
   if (absl::GetFlag(FLAGS_bf16)) {
     model->set_feature_dtype(at::kBFloat16);
-    speed_options.push_back("--bf16: backbone, neck and dense head under bfloat16 autocast");
+    speed_options.push_back("--bf16: backbone and neck under bfloat16 autocast");
   }
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<torch::optim::Optimizer> optimizer,

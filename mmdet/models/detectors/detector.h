@@ -55,10 +55,10 @@ class DetectorImpl : public torch::nn::Module {
   virtual std::string pretrained() const = 0;
   virtual torch::nn::Module& backbone() = 0;
 
-  // Reduced precision (test / train --bf16, test --fp16): the backbone, the neck and the dense
-  // head (RPN, RetinaNet head) run under autocast in `dtype` (at::kBFloat16, at::kHalf) and
-  // their outputs return to float32, so the RoI heads, losses, box decoding, NMS and RoIAlign
-  // stay float32. at::kFloat (the default) is plain float32 everywhere.
+  // Reduced precision (test / train --bf16, test --fp16): the backbone, the neck and, in eval
+  // mode, the dense head (RPN, RetinaNet head) run under autocast in `dtype` (at::kBFloat16,
+  // at::kHalf) and their outputs return to float32, so the RoI heads, losses, box decoding,
+  // NMS and RoIAlign stay float32. at::kFloat (the default) is plain float32 everywhere.
   void set_feature_dtype(at::ScalarType dtype) { feature_dtype_ = dtype; }
   at::ScalarType feature_dtype() const { return feature_dtype_; }
 

@@ -176,7 +176,7 @@ BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_bf16,
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)
     ->Unit(benchmark::kMillisecond)->Iterations(2);
-// train --channels-last --bf16: backbone, neck and RPN head under bfloat16 autocast, NHWC.
+// train --channels-last --bf16: backbone and neck under bfloat16 autocast, NHWC.
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last_bf16,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,
                   true, at::kBFloat16)
