@@ -140,8 +140,8 @@ TEST_F(TestCliTest, FuseConvBnGivesTheSameDetections) {
 }
 
 // --channels-last changes float rounding only; --bf16 (backbone, neck and dense head in
-// bfloat16 under autocast) moves the numbers but the detections survive: the same images get boxes and the
-// evaluation runs. --fp16 needs CUDA.
+// bfloat16 under autocast) moves the numbers but the detections survive: the same images get
+// boxes and the evaluation runs. --fp16 needs CUDA.
 TEST_F(TestCliTest, ChannelsLastAndBf16) {
   auto plain = RunTest({"--out", "-"});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;

@@ -28,7 +28,8 @@
 // MMDetection: parameters NHWC for oneDNN's convolutions; the backbone and neck under
 // bfloat16 autocast (float32 master weights and optimizer, heads and losses float32, no loss
 // scale: bfloat16 has float32's range), worth it on CPUs with AVX-512 BF16 / AMX only. The
-// EvalHook then evaluates as test --bf16 does (the dense head in bfloat16 too). Checkpoints hold float32 weights either way.
+// EvalHook then evaluates as test --bf16 does (the dense head in bfloat16 too). Checkpoints
+// hold float32 weights either way.
 //
 // `workflow: [{mode: train epochs: 1}, {mode: val epochs: 1}]` adds a val stage after each
 // train epoch: the losses on data.val (with the training pipeline) without gradients, logged

@@ -178,7 +178,8 @@ struct FocalStdMath {
 
 // Always inlined: a call in the CPU's class loop would keep it from vectorising.
 template <typename T, typename Math = FocalStdMath>
-MMDET_HOST_DEVICE MMDET_ALWAYS_INLINE T FocalLossTerm(T logit, bool is_target, T gamma, T alpha, T* grad) {
+MMDET_HOST_DEVICE MMDET_ALWAYS_INLINE T FocalLossTerm(T logit, bool is_target, T gamma, T alpha,
+                                                      T* grad) {
   const T log_tiny = T(-87.33654475055310898657);  // log(FLT_MIN)
   // With e = exp(-|x|): sigmoid(|x|) = 1 / (1 + e), sigmoid(-|x|) = e / (1 + e), and
   // log sigmoid(|x|) = -log1p(e), log sigmoid(-|x|) = -|x| - log1p(e).

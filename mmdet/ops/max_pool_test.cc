@@ -53,7 +53,8 @@ TEST(MaxPoolTest, OtherInputsTakeAtensPath) {
   for (const at::Tensor& input :
        {x.contiguous(at::MemoryFormat::ChannelsLast), x.to(at::kDouble),
         x.slice(3, 1, 13)}) {
-    EXPECT_TRUE(at::equal(MaxPool2d(input, 3, 2, 1), at::max_pool2d(input, {3, 3}, {2, 2}, {1, 1})));
+    EXPECT_TRUE(
+        at::equal(MaxPool2d(input, 3, 2, 1), at::max_pool2d(input, {3, 3}, {2, 2}, {1, 1})));
   }
   const at::Tensor leaf = x.clone().requires_grad_(true);
   at::Tensor y = MaxPool2d(leaf, 3, 2, 1);

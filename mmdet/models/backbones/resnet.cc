@@ -92,9 +92,7 @@ class ResBlock : public nn::Module {
       if (i + 1 < convs_.size()) out = CountedReluInPlace(this, out);
     }
     const torch::Tensor identity = downsample_ ? Counted(downsample_, x) : x;
-    // (A sum of two dtypes, possible under autocast, keeps out-of-place type promotion.)
-    const bool same_dtype = out.scalar_type() == identity.scalar_type();
-    return CountedReluInPlace(this, same_dtype ? out.add_(identity) : out + identity);
+    return CountedReluInPlace(this, SumInPlace(out, identity));
   }
 
   // The last norm's weight (zero_init_residual).

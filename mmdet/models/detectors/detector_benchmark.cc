@@ -17,8 +17,8 @@
 #include <optional>
 #include <thread>
 
-#include "mmdet/config/loader.h"
 #include "c10/core/InferenceMode.h"
+#include "mmdet/config/loader.h"
 #include "mmdet/core/op_profile.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
@@ -101,12 +101,14 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
                   bool channels_last = false, at::ScalarType features = at::kFloat,
                   bool inference_mode = false) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
-  std::optional<c10::InferenceMode> inference;  // _inference_mode: c10::InferenceMode over no-grad
-  if (inference_mode) inference.emplace();
   s.model->eval();
   if (fuse_conv_bn) state.counters["folded"] = static_cast<double>(FuseConvBn(*s.model));
   if (channels_last) ToChannelsLast(*s.model);
   s.model->set_feature_dtype(features);
+  // _inference_mode: c10::InferenceMode over SimpleTest's no-grad (after the set-up, so that
+  // the parameters stay normal tensors).
+  std::optional<c10::InferenceMode> inference;
+  if (inference_mode) inference.emplace();
   for (auto _ : state) {
     auto results = s.model->SimpleTest(s.img, s.metas, true);
     if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());

@@ -102,6 +102,11 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
   return layer;
 }
 
+torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b) {
+  if (a.scalar_type() != b.scalar_type()) return a + b;
+  return a.add_(b);
+}
+
 bool IsBatchNorm(const torch::nn::Module& module) {
   return dynamic_cast<const BatchNorm2dImpl*>(&module) != nullptr ||
          dynamic_cast<const torch::nn::BatchNorm2dImpl*>(&module) != nullptr;

@@ -107,6 +107,11 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
 // True for BatchNorm modules (what norm_eval keeps in eval mode).
 bool IsBatchNorm(const torch::nn::Module& module);
 
+// MMDetection's `a += b` for a tensor only the caller holds (a norm's, sum's or conv's fresh
+// output): in place, returning `a`; when the dtypes differ (possible under autocast) it is
+// a + b instead, keeping out-of-place type promotion. The same values either way.
+torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b);
+
 struct ConvModuleOptions {
   int64_t in_channels = 0, out_channels = 0, kernel_size = 1;
   int64_t stride = 1, padding = 0, dilation = 1, groups = 1;

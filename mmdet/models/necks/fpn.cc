@@ -33,12 +33,8 @@ class FPNImpl : public NeckImpl {
                            .size(std::vector<int64_t>{size[2], size[3]})
                            .mode(torch::kNearest));
       // In place, as MMDetection's `laterals[i - 1] += ...` (the lateral conv's output is ours
-      // alone); a sum of two dtypes, possible under autocast, keeps type promotion.
-      if (laterals[i - 1].scalar_type() == top_down.scalar_type()) {
-        laterals[i - 1].add_(top_down);
-      } else {
-        laterals[i - 1] = laterals[i - 1] + top_down;
-      }
+      // alone).
+      laterals[i - 1] = SumInPlace(laterals[i - 1], top_down);
     }
     std::vector<torch::Tensor> outs;
     for (size_t i = 0; i < laterals.size(); ++i) outs.push_back(fpn_convs_[i]->forward(laterals[i]));

@@ -77,9 +77,10 @@ struct InlineFloatMath {
 // Rows [begin, end) of FocalLossImpl for float and gamma 2. Inlined into each clone below,
 // so that each compiles it for its own vector unit (a shared copy would be baseline code).
 template <bool kLoss, bool kGrad, bool kGradOut>
-__attribute__((always_inline)) inline void FocalRowsGamma2Body(const float* logits, const int64_t* labels, int64_t begin, int64_t end,
-                         int32_t classes, float alpha, const float* grad_out, float* loss,
-                         float* grad_in) {
+MMDET_ALWAYS_INLINE void FocalRowsGamma2Body(const float* logits, const int64_t* labels,
+                                             int64_t begin, int64_t end, int32_t classes,
+                                             float alpha, const float* grad_out, float* loss,
+                                             float* grad_in) {
   for (int64_t row = begin; row < end; ++row) {
     const int64_t label64 = labels[row];
     // A label outside [0, classes) matches no class, as in the scalar loop.

@@ -4,8 +4,9 @@
 // Speed (docs/benchmarks.md): the boxes are gathered in score order into separate x1, y1, x2,
 // y2 and area arrays, and the suppression of everything after a kept box is one branch-free
 // loop that the compiler vectorises (AVX-512 and AVX2 clones, picked at run time by the CPU:
-// cpu/vector_clones.h). The IoU is the same float expression as detail::BoxIoU, term for term, so every
-// comparison with the threshold gives the same answer as the scalar code and as mmcv.
+// cpu/vector_clones.h). The IoU is the same float expression as detail::BoxIoU, term for
+// term, so every comparison with the threshold gives the same answer as the scalar code and
+// as mmcv.
 // BatchedNms runs one greedy pass per class (in parallel): boxes of different classes never
 // suppress each other, so this is exactly the single pass over class-shifted boxes that
 // MMDetection's batched_nms does, without comparing every box with every other class.

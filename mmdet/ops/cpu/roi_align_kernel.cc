@@ -39,9 +39,8 @@ void AddTaps(double* __restrict acc, const double* p1, const double* p2, const d
 }
 
 // dst[c] += g[c] * w.
-MMDET_VECTOR_CLONES void AddScaled(float* __restrict dst,
-                                                                const float* __restrict g,
-                                                                float w, int64_t n) {
+MMDET_VECTOR_CLONES void AddScaled(float* __restrict dst, const float* __restrict g, float w,
+                                   int64_t n) {
   for (int64_t c = 0; c < n; ++c) dst[c] += g[c] * w;
 }
 void AddScaled(double* __restrict dst, const double* __restrict g, double w, int64_t n) {
