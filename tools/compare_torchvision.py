@@ -90,6 +90,14 @@ def torchvision_times(args):
             model = make().eval()
             with torch.inference_mode():
                 times[f'{name} inference'] = median_time(lambda: model([image]), r)
+            # Ours in float32 with `test --channels-last --fuse-conv-bn` is compared with
+            # torchvision's float32 as it runs by default, and with torchvision given
+            # channels-last too (its FrozenBatchNorm2d has no folding to mirror ours).
+            times[f'{name} inference, float32 channels-last fused BN'] = times[f'{name} inference']
+            model = model.to(memory_format=torch.channels_last)
+            with torch.inference_mode():
+                times[f'{name} inference, float32 channels-last fused BN '
+                      '(torchvision channels-last)'] = median_time(lambda: model([image]), r)
         # Reduced precision as ours (`test --channels-last --bf16`): channels-last, the
         # backbone, FPN and RPN head under bfloat16 autocast, the RoI heads and
         # post-processing in float32 (torchvision's NMS has no bfloat16 kernel).
@@ -136,9 +144,10 @@ def torchvision_times(args):
             losses = model(images, targets)
             sum(losses.values()).backward()
         times['faster_rcnn train step'] = median_time(step, r)
+        model = model.to(memory_format=torch.channels_last)
+        times['faster_rcnn train step, channels-last (both sides)'] = median_time(step, r)
         # As `train --channels-last --bf16`: the same step, NHWC, backbone and FPN under
         # bfloat16 autocast (float32 weights, heads and losses).
-        model = model.to(memory_format=torch.channels_last)
         model.backbone = Bf16Features(model.backbone)
         times['faster_rcnn train step, channels-last bf16'] = median_time(step, r)
 
@@ -189,17 +198,25 @@ def main():
     ours = {}
     if args.detectors:
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
-                       '(BM_Inference/(faster|mask)_rcnn_r50_fpn|BM_Inference/retinanet_r50_fpn|'
+                       '(BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
+                       '(_fused_channels_last)?|'
                        'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16|'
-                       'BM_TrainStep/faster_rcnn_r50_fpn|'
-                       'BM_TrainStep/faster_rcnn_r50_fpn_channels_last_bf16)/',
+                       'BM_TrainStep/faster_rcnn_r50_fpn(_channels_last(_bf16)?)?)/',
                        args.threads, args.repeats)
+        fast = []
+        for d in ('faster_rcnn', 'mask_rcnn', 'retinanet'):
+            for vs in ('', ' (torchvision channels-last)'):
+                fast.append((f'{d} inference, float32 channels-last fused BN{vs}',
+                             f'BM_Inference/{d}_r50_fpn_fused_channels_last'))
         for key, name in [('faster_rcnn inference', 'BM_Inference/faster_rcnn_r50_fpn'),
                           ('mask_rcnn inference', 'BM_Inference/mask_rcnn_r50_fpn'),
                           ('retinanet inference', 'BM_Inference/retinanet_r50_fpn'),
+                          *fast,
                           ('faster_rcnn inference, channels-last bf16',
                            'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16'),
                           ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn'),
+                          ('faster_rcnn train step, channels-last (both sides)',
+                           'BM_TrainStep/faster_rcnn_r50_fpn_channels_last'),
                           ('faster_rcnn train step, channels-last bf16',
                            'BM_TrainStep/faster_rcnn_r50_fpn_channels_last_bf16')]:
             ours[key] = next(v for k, v in det.items() if k.startswith(name + '/'))

@@ -26,7 +26,8 @@ RPNHeadImpl::RPNHeadImpl(AnchorHeadParts parts, int64_t in_channels, int64_t fea
 DenseOutputs RPNHeadImpl::forward(const std::vector<torch::Tensor>& feats) {
   DenseOutputs out;
   for (const auto& x : feats) {
-    const torch::Tensor y = torch::relu(Counted(rpn_conv_, x));  // F.relu: not counted
+    // F.relu(x, inplace=True) on the conv's fresh output (functional: not counted).
+    const torch::Tensor y = Counted(rpn_conv_, x).relu_();
     out.cls_scores.push_back(Counted(rpn_cls_, y));
     out.bbox_preds.push_back(Counted(rpn_reg_, y));
   }

@@ -1,6 +1,7 @@
 // Detector speed on the CPU (and CUDA when built with --config=cuda on a GPU machine):
 //   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
-//                           (_fused: after FuseConvBn, as test --fuse-conv-bn)
+//                           (_fused: after FuseConvBn, as test --fuse-conv-bn;
+//                           _channels_last: NHWC, as test --channels-last)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
 //   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
 //                           2 images at 256x320
@@ -162,6 +163,16 @@ BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused,
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_channels_last,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+// Float32 with test --channels-last --fuse-conv-bn: NHWC convolutions, BatchNorm folded.
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_fused_channels_last,
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn_fused_channels_last,
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), true, true)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_bf16,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, false,

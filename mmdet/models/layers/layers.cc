@@ -140,7 +140,9 @@ absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = Counted(conv_, x);
   if (has_norm_) y = Counted(norm_, y);
-  return relu_ ? CountedRelu(this, y) : y;
+  // mmcv's ConvModule activates with nn.ReLU(inplace=True); `y` is the conv's or norm's fresh
+  // output, which neither's backward needs.
+  return relu_ ? CountedReluInPlace(this, y) : y;
 }
 
 void KaimingInit(torch::nn::Conv2d& conv, double bias) {

@@ -72,7 +72,8 @@ std::pair<torch::Tensor, torch::Tensor> ConvFCBBoxHeadImpl::forward(
   torch::Tensor x = roi_feats;
   for (auto& conv : convs_) x = conv->forward(x);
   x = x.flatten(1);
-  for (nn::Linear& fc : fcs_) x = CountedRelu(this, Counted(fc, x));
+  // nn.ReLU(inplace=True) on each fc's fresh output (Linear's backward does not need it).
+  for (nn::Linear& fc : fcs_) x = CountedReluInPlace(this, Counted(fc, x));
   return {Counted(fc_cls_, x), Counted(fc_reg_, x)};
 }
 
