@@ -1,7 +1,8 @@
 // Detector speed on the CPU (and CUDA when built with --config=cuda on a GPU machine):
 //   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
 //                           (_fused: after FuseConvBn, as test --fuse-conv-bn;
-//                           _channels_last: NHWC, as test --channels-last)
+//                           _channels_last: NHWC, as test --channels-last;
+//                           _no_mkldnn: ATen's convolutions with oneDNN switched off)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
 //   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
 //                           2 images at 256x320
@@ -18,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "ATen/Context.h"
 #include "c10/core/InferenceMode.h"
 #include "mmdet/config/loader.h"
 #include "mmdet/core/op_profile.h"
@@ -100,8 +102,11 @@ void ProfileOnce(const std::string& label, Step step) {
 
 void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
                   bool channels_last = false, at::ScalarType features = at::kFloat,
-                  bool inference_mode = false) {
+                  bool inference_mode = false, bool mkldnn = true) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
+  // _no_mkldnn: ATen's convolutions without oneDNN (im2col + OpenBLAS GEMM), for comparison.
+  const bool mkldnn_before = at::globalContext().userEnabledMkldnn();
+  at::globalContext().setUserEnabledMkldnn(mkldnn);
   s.model->eval();
   if (fuse_conv_bn) state.counters["folded"] = static_cast<double>(FuseConvBn(*s.model));
   if (channels_last) ToChannelsLast(*s.model);
@@ -117,8 +122,9 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
   }
   ProfileOnce("inference " + config + (fuse_conv_bn ? " fused" : "") +
                   (channels_last ? " channels-last" : "") +
-                  (features == at::kBFloat16 ? " bf16" : ""),
+                  (features == at::kBFloat16 ? " bf16" : "") + (mkldnn ? "" : " no-mkldnn"),
               [&] { (void)s.model->SimpleTest(s.img, s.metas, true); });
+  at::globalContext().setUserEnabledMkldnn(mkldnn_before);
 }
 
 void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w,
@@ -156,6 +162,10 @@ BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn,
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_inference_mode,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false,
                   false, at::kFloat, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_no_mkldnn,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false,
+                  false, at::kFloat, false, false)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 // test --fuse-conv-bn: every BatchNorm folded into its conv.
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused,
