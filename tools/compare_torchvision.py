@@ -66,6 +66,7 @@ def torchvision_times(args):
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
     torch.set_num_threads(args.threads)
+    torch.manual_seed(0)  # the random weights, so that reruns do the same work
     gen = torch.Generator().manual_seed(0)
     times = {}
     r = args.repeats
@@ -95,6 +96,10 @@ def torchvision_times(args):
             # channels-last too (its FrozenBatchNorm2d has no folding to mirror ours).
             times[f'{name} inference, float32 channels-last fused BN'] = times[f'{name} inference']
             model = model.to(memory_format=torch.channels_last)
+            if name == 'mask_rcnn':
+                # PyTorch 1.13's NHWC convolution fails on the mask head's few RoIs ("view
+                # size is not compatible..."), so that head stays NCHW on this side.
+                model.roi_heads.mask_head.to(memory_format=torch.contiguous_format)
             with torch.inference_mode():
                 times[f'{name} inference, float32 channels-last fused BN '
                       '(torchvision channels-last)'] = median_time(lambda: model([image]), r)
