@@ -15,6 +15,8 @@ PACKAGES=(
   libopencv-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgoogle-glog-dev libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev rapidjson-dev libpugixml-dev libcairo2-dev
+  # oneDNN's own API (the libdnnl.so.2 LibTorch already runs on): fused inference convolutions.
+  libdnnl-dev
   # tcmalloc: the tools' malloc (~30% faster CPU inference than glibc's; third_party/tcmalloc).
   libtcmalloc-minimal4
 )

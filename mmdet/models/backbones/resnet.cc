@@ -73,15 +73,21 @@ class ResBlock : public nn::Module {
                                                 .ceil_mode(true)
                                                 .count_include_pad(false)));
       }
-      downsample->push_back(Conv(o.inplanes, out_planes, 1, conv_stride));
+      nn::Conv2d conv = Conv(o.inplanes, out_planes, 1, conv_stride);
+      downsample->push_back(conv);
+      if (!(o.avg_down && o.stride != 1)) block->downsample_conv_ = conv;
       MMDET_ASSIGN_OR_RETURN(NormLayer norm, BuildNormLayer(o.norm_cfg, out_planes));
+      block->downsample_norm_ = norm.ptr;
       downsample->push_back(norm.module);
       block->downsample_ = block->register_module("downsample", downsample);
     }
     return block;
   }
 
-  torch::Tensor forward(const torch::Tensor& x) {
+  // `input_is_ours`: nothing but the caller holds `x` (the previous block's output within a
+  // stage), so the fused path may write the block's output over it.
+  torch::Tensor forward(const torch::Tensor& x, bool input_is_ours = false) {
+    if (AllNormsFolded() && ActiveFlopsCount() == nullptr) return FoldedForward(x, input_is_ours);
     torch::Tensor out = x;
     // MMDetection's blocks call one nn.ReLU(inplace=True) after each inner norm and after
     // `out += identity`; in place here too (the norm's and the sum's outputs are ours alone,
@@ -93,6 +99,33 @@ class ResBlock : public nn::Module {
     }
     const torch::Tensor identity = downsample_ ? Counted(downsample_, x) : x;
     return CountedReluInPlace(this, SumInPlace(out, identity));
+  }
+
+  // With every norm folded (test --fuse-conv-bn) each convolution, its ReLU and the last one's
+  // residual sum are one ConvSumRelu: the same ops as forward() where oneDNN is not used, one
+  // fused primitive per convolution in channels-last float32 inference.
+  torch::Tensor FoldedForward(const torch::Tensor& x, bool input_is_ours) {
+    torch::Tensor identity = x;
+    bool identity_is_ours = input_is_ours;
+    if (downsample_) {
+      identity = downsample_conv_ ? ConvSumRelu(downsample_conv_, fast_.back(), x, {}, false)
+                                  : Counted(downsample_, x);
+      identity_is_ours = true;
+    }
+    torch::Tensor out = x;
+    for (size_t i = 0; i < convs_.size(); ++i) {
+      const bool last = i + 1 == convs_.size();
+      out = ConvSumRelu(convs_[i], fast_[i], out, last ? identity : torch::Tensor(), true, this,
+                        identity_is_ours);
+    }
+    return out;
+  }
+
+  bool AllNormsFolded() const {
+    for (const NormLayer& norm : norms_) {
+      if (!FoldableNorm::IsFolded(norm.ptr.get())) return false;
+    }
+    return !downsample_ || FoldableNorm::IsFolded(downsample_norm_.get());
   }
 
   // The last norm's weight (zero_init_residual).
@@ -108,6 +141,10 @@ class ResBlock : public nn::Module {
   std::vector<nn::Conv2d> convs_;
   std::vector<NormLayer> norms_;
   nn::Sequential downsample_{nullptr};
+  nn::Conv2d downsample_conv_{nullptr};  // downsample's conv when it is [conv, norm]
+  std::shared_ptr<nn::Module> downsample_norm_;
+  // The fused inference path's state: one per conv in convs_, then the downsample's.
+  std::vector<ops::OneDnnConv> fast_ = std::vector<ops::OneDnnConv>(4);
 };
 
 class ResNetImpl : public BackboneImpl {
@@ -120,12 +157,17 @@ class ResNetImpl : public BackboneImpl {
     if (deep_stem_) {
       y = Counted(stem_, y);
     } else {
-      y = CountedReluInPlace(this, Counted(stem_norm_.module, Counted(conv1_, y)));
+      if (FoldableNorm::IsFolded(stem_norm_.ptr.get()) && ActiveFlopsCount() == nullptr) {
+        y = ConvSumRelu(conv1_, stem_fast_, y, {}, true, this);
+      } else {
+        y = CountedReluInPlace(this, Counted(stem_norm_.module, Counted(conv1_, y)));
+      }
     }
     y = CountedMaxPool(this, y, 3, 2, 1);
     std::vector<torch::Tensor> outs;
     for (size_t i = 0; i < layers_.size(); ++i) {
-      for (auto& block : layers_[i]) y = block->forward(y);
+      // Within a stage each block's input is the previous block's output, held only by `y`.
+      for (size_t j = 0; j < layers_[i].size(); ++j) y = layers_[i][j]->forward(y, j > 0);
       if (std::find(out_indices_.begin(), out_indices_.end(), static_cast<int>(i)) !=
           out_indices_.end()) {
         outs.push_back(y);
@@ -170,6 +212,7 @@ class ResNetImpl : public BackboneImpl {
   bool deep_stem_ = false;
   nn::Conv2d conv1_{nullptr};
   NormLayer stem_norm_;
+  ops::OneDnnConv stem_fast_;
   nn::Sequential stem_{nullptr};
   std::vector<std::vector<std::shared_ptr<ResBlock>>> layers_;
   std::vector<nn::Sequential> layer_modules_;

@@ -53,8 +53,8 @@ DenseOutputs RetinaHeadImpl::forward(const std::vector<torch::Tensor>& feats) {
     torch::Tensor c = x, r = x;
     for (auto& conv : cls_convs_) c = conv->forward(c);
     for (auto& conv : reg_convs_) r = conv->forward(r);
-    out.cls_scores.push_back(Counted(retina_cls_, c));
-    out.bbox_preds.push_back(Counted(retina_reg_, r));
+    out.cls_scores.push_back(ConvSumRelu(retina_cls_, fast_[0], c, {}, false));
+    out.bbox_preds.push_back(ConvSumRelu(retina_reg_, fast_[1], r, {}, false));
   }
   return out;
 }

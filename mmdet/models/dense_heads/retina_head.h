@@ -26,6 +26,7 @@ class RetinaHeadImpl : public AnchorHeadImpl {
   explicit RetinaHeadImpl(AnchorHeadParts parts) : AnchorHeadImpl(std::move(parts), "loss_") {}
   std::vector<std::shared_ptr<ConvModuleImpl>> cls_convs_, reg_convs_;
   torch::nn::Conv2d retina_cls_{nullptr}, retina_reg_{nullptr};
+  ops::OneDnnConv fast_[2];  // their fused inference state (layers.h: ConvSumRelu)
 };
 
 // The registered factory of config::RetinaHead.

@@ -27,9 +27,9 @@ DenseOutputs RPNHeadImpl::forward(const std::vector<torch::Tensor>& feats) {
   DenseOutputs out;
   for (const auto& x : feats) {
     // F.relu(x, inplace=True) on the conv's fresh output (functional: not counted).
-    const torch::Tensor y = Counted(rpn_conv_, x).relu_();
-    out.cls_scores.push_back(Counted(rpn_cls_, y));
-    out.bbox_preds.push_back(Counted(rpn_reg_, y));
+    const torch::Tensor y = ConvSumRelu(rpn_conv_, fast_[0], x, {}, true);
+    out.cls_scores.push_back(ConvSumRelu(rpn_cls_, fast_[1], y, {}, false));
+    out.bbox_preds.push_back(ConvSumRelu(rpn_reg_, fast_[2], y, {}, false));
   }
   return out;
 }

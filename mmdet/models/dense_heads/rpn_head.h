@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "mmdet/models/dense_heads/anchor_head.h"
 #include "mmdet/models/dense_heads/rpn_head.pb.h"
+#include "mmdet/ops/onednn_conv.h"
 #include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
@@ -23,6 +24,7 @@ class RPNHeadImpl : public AnchorHeadImpl {
 
  private:
   torch::nn::Conv2d rpn_conv_{nullptr}, rpn_cls_{nullptr}, rpn_reg_{nullptr};
+  ops::OneDnnConv fast_[3];  // their fused inference state (layers.h: ConvSumRelu)
 };
 
 // The registered factory of config::RPNHead.

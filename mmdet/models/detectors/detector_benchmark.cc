@@ -2,7 +2,8 @@
 //   BM_Inference/<config>   SimpleTest of one 800x1216 (padded 1333x800-class) image
 //                           (_fused: after FuseConvBn, as test --fuse-conv-bn;
 //                           _channels_last: NHWC, as test --channels-last;
-//                           _no_mkldnn: ATen's convolutions with oneDNN switched off)
+//                           _no_mkldnn: ATen's convolutions with oneDNN switched off;
+//                           _aten: without mmdet/ops/onednn_conv's fused primitives)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
 //   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
 //                           2 images at 256x320
@@ -26,6 +27,7 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
+#include "mmdet/ops/onednn_conv.h"
 #include "torch/cuda.h"
 #include "torch/utils.h"
 
@@ -102,8 +104,10 @@ void ProfileOnce(const std::string& label, Step step) {
 
 void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
                   bool channels_last = false, at::ScalarType features = at::kFloat,
-                  bool inference_mode = false, bool mkldnn = true) {
+                  bool inference_mode = false, bool mkldnn = true, bool onednn_conv = true) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
+  // _aten: the same model on ATen's convolutions, without mmdet/ops/onednn_conv's fused ones.
+  ops::SetOneDnnConvEnabled(onednn_conv);
   // _no_mkldnn: ATen's convolutions without oneDNN (im2col + OpenBLAS GEMM), for comparison.
   const bool mkldnn_before = at::globalContext().userEnabledMkldnn();
   at::globalContext().setUserEnabledMkldnn(mkldnn);
@@ -122,9 +126,11 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
   }
   ProfileOnce("inference " + config + (fuse_conv_bn ? " fused" : "") +
                   (channels_last ? " channels-last" : "") +
-                  (features == at::kBFloat16 ? " bf16" : "") + (mkldnn ? "" : " no-mkldnn"),
+                  (features == at::kBFloat16 ? " bf16" : "") + (mkldnn ? "" : " no-mkldnn") +
+                  (onednn_conv ? "" : " aten convolutions"),
               [&] { (void)s.model->SimpleTest(s.img, s.metas, true); });
   at::globalContext().setUserEnabledMkldnn(mkldnn_before);
+  ops::SetOneDnnConvEnabled(true);
 }
 
 void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w,
@@ -177,6 +183,11 @@ BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_channels_last,
 // Float32 with test --channels-last --fuse-conv-bn: NHWC convolutions, BatchNorm folded.
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+// The same on ATen's convolutions (mmdet/ops/onednn_conv's fused oneDNN primitives off).
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_aten,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kFloat, false, true, false)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_fused_channels_last,
                   std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), true, true)

@@ -20,11 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "ATen/Parallel.h"
 #include "gtest/gtest.h"
 #include "mmdet/config/loader.h"
+#include "mmdet/core/op_profile.h"
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
+#include "mmdet/ops/onednn_conv.h"
 
 namespace mmdet::models {
 namespace {
@@ -311,6 +314,35 @@ TEST(GoldenOutputTest, FusedChannelsLastFloat32KeepsTheDetections) {
       ExpectSameDetection(g, w, got[i]);
     }
   }
+}
+
+// The fast path's convolutions run as fused oneDNN primitives (mmdet/ops/onednn_conv.h:
+// conv + bias + residual sum + ReLU in one op, prepacked weights). They compute exactly what
+// ATen's oneDNN convolutions followed by add_ and relu_ compute: every detection of the three
+// detectors is the same to the last printed digit (9 significant) with and without them.
+TEST(GoldenOutputTest, FusedOneDnnConvolutionsAreBitIdenticalToAten) {
+  if (!ops::OneDnnConvBuilt()) GTEST_SKIP() << "this build has no oneDNN headers";
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);  // as the tools run: ATen sends 1x1 convolutions to oneDNN then
+  for (const char* config : kConfigs) {
+    SCOPED_TRACE(config);
+    ops::SetOneDnnConvEnabled(false);
+    const std::vector<std::string> aten = FusedChannelsLastDetections(config);
+    ops::SetOneDnnConvEnabled(true);
+    std::vector<std::string> fused;
+    int64_t fused_calls = 0;
+    {
+      OpProfile profile;
+      fused = FusedChannelsLastDetections(config);
+      for (const OpTime& op : profile.Collect()) {
+        if (op.name.rfind("mmdet::onednn_conv", 0) == 0) fused_calls += op.calls;
+      }
+    }
+    EXPECT_GT(fused_calls, 20) << "the fused oneDNN path did not run";
+    ASSERT_GE(aten.size(), 10u);
+    EXPECT_EQ(fused, aten);
+  }
+  at::set_num_threads(threads);
 }
 
 }  // namespace

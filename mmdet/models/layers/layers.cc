@@ -9,6 +9,7 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
 #include "torch/nn/init.h"
+#include "torch/version.h"
 #include "torch/nn/modules/batchnorm.h"
 
 namespace mmdet::models {
@@ -128,6 +129,7 @@ absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
   if (m->has_norm_) {
     MMDET_ASSIGN_OR_RETURN(NormLayer norm, BuildNormLayer(*o.norm_cfg, o.out_channels));
     m->register_module(norm.name, norm.ptr);
+    m->norm_ptr_ = norm.ptr;
     m->norm_ = std::move(norm.module);
   }
   m->relu_ = o.relu;
@@ -137,7 +139,43 @@ absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
   return m;
 }
 
+namespace {
+// The conv options' variants are c10's up to LibTorch 2.0 and std's from 2.1 on.
+template <typename T, typename V>
+const T* PaddingGetIf(const V* v) {
+#if TORCH_VERSION_MAJOR < 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR < 1)
+  return c10::get_if<T>(v);
+#else
+  return std::get_if<T>(v);
+#endif
+}
+}  // namespace
+
+torch::Tensor ConvSumRelu(torch::nn::Conv2d& conv, ops::OneDnnConv& fast, const torch::Tensor& x,
+                          const torch::Tensor& residual, bool relu,
+                          const torch::nn::Module* relu_owner, bool residual_is_ours) {
+  const auto& o = conv->options;
+  // Explicit zero padding only (an ExpandingArray, not kValid or kSame; padding_mode kZeros).
+  const auto* padding = PaddingGetIf<torch::ExpandingArray<2>>(&o.padding());
+  if (ActiveFlopsCount() == nullptr && padding != nullptr &&
+      PaddingGetIf<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr &&
+      x.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+    if (auto y = fast.Forward(x, conv->weight, conv->bias, *o.stride(), **padding, *o.dilation(),
+                              o.groups(), residual, relu, residual_is_ours)) {
+      return *std::move(y);
+    }
+  }
+  torch::Tensor y = Counted(conv, x);
+  if (residual.defined()) y = SumInPlace(y, residual);
+  if (!relu) return y;
+  return relu_owner != nullptr ? CountedReluInPlace(relu_owner, y) : y.relu_();
+}
+
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
+  // A folded norm is the identity (and FlopsCount still counts it, as MMDetection's hooks).
+  if (!has_norm_ || (FoldableNorm::IsFolded(norm_ptr_.get()) && ActiveFlopsCount() == nullptr)) {
+    return ConvSumRelu(conv_, fast_, x, torch::Tensor(), relu_, this);
+  }
   torch::Tensor y = Counted(conv_, x);
   if (has_norm_) y = Counted(norm_, y);
   // mmcv's ConvModule activates with nn.ReLU(inplace=True); `y` is the conv's or norm's fresh

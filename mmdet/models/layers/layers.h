@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "mmdet/config/common.pb.h"
+#include "mmdet/ops/onednn_conv.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/container/any.h"
 #include "torch/nn/modules/conv.h"
@@ -30,6 +31,11 @@ class FoldableNorm {
   virtual Statistics statistics() const = 0;
   bool folded() const { return folded_; }
   void MarkFolded() { folded_ = true; }
+  // True when `norm` is a FoldableNorm that FuseConvBn has folded (its forward: the identity).
+  static bool IsFolded(const torch::nn::Module* norm) {
+    const auto* foldable = dynamic_cast<const FoldableNorm*>(norm);
+    return foldable != nullptr && foldable->folded();
+  }
 
  private:
   bool folded_ = false;
@@ -112,6 +118,17 @@ bool IsBatchNorm(const torch::nn::Module& module);
 // a + b instead, keeping out-of-place type promotion. The same values either way.
 torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b);
 
+// conv(x) [+ residual] [then an in-place ReLU: counted as `relu_owner`'s nn.ReLU, or a functional
+// F.relu when that is null] for a convolution with no norm after it, or a folded one. In
+// float32 channels-last inference it is one oneDNN primitive (`fast` holds its packed weights;
+// mmdet/ops/onednn_conv.h), bit-identical to the ops it replaces; otherwise (and while a
+// FlopsCount is alive) it is those ops: Counted(conv, x), SumInPlace(y, residual), relu_.
+// `residual_is_ours`: nobody else holds the residual, so oneDNN may write the result into it.
+torch::Tensor ConvSumRelu(torch::nn::Conv2d& conv, ops::OneDnnConv& fast, const torch::Tensor& x,
+                          const torch::Tensor& residual, bool relu,
+                          const torch::nn::Module* relu_owner = nullptr,
+                          bool residual_is_ours = false);
+
 struct ConvModuleOptions {
   int64_t in_channels = 0, out_channels = 0, kernel_size = 1;
   int64_t stride = 1, padding = 0, dilation = 1, groups = 1;
@@ -132,6 +149,8 @@ class ConvModuleImpl : public torch::nn::Module {
   ConvModuleImpl() = default;
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::AnyModule norm_;
+  std::shared_ptr<torch::nn::Module> norm_ptr_;
+  ops::OneDnnConv fast_;
   bool has_norm_ = false;
   bool relu_ = true;
 };

@@ -60,7 +60,8 @@ absl::Status FCNMaskHeadImpl::Init(const config::FCNMaskHead& cfg, const std::st
 torch::Tensor FCNMaskHeadImpl::forward(const torch::Tensor& feats) {
   torch::Tensor x = feats;
   for (auto& conv : convs_) x = conv->forward(x);
-  return Counted(conv_logits_, CountedRelu(this, Counted(upsample_, x)));
+  return ConvSumRelu(conv_logits_, fast_logits_, CountedRelu(this, Counted(upsample_, x)), {},
+                     false);
 }
 
 

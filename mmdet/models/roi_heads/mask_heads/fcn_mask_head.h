@@ -51,6 +51,7 @@ class FCNMaskHeadImpl : public MaskHeadImpl {
   std::vector<std::shared_ptr<ConvModuleImpl>> convs_;
   torch::nn::ConvTranspose2d upsample_{nullptr};
   torch::nn::Conv2d conv_logits_{nullptr};
+  ops::OneDnnConv fast_logits_;  // its fused inference state (layers.h: ConvSumRelu)
 };
 
 }  // namespace mmdet::models

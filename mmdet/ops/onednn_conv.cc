@@ -1,0 +1,267 @@
+#include "mmdet/ops/onednn_conv.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#if MMDET_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "ATen/Parallel.h"
+#include "ATen/record_function.h"
+#include "ATen/autocast_mode.h"
+#endif
+
+namespace mmdet::ops {
+
+namespace {
+std::atomic<bool> enabled{true};
+}  // namespace
+
+void SetOneDnnConvEnabled(bool on) { enabled = on; }
+bool OneDnnConvEnabled() { return enabled; }
+
+#if MMDET_HAVE_ONEDNN
+
+namespace {
+
+dnnl::engine& Engine() {
+  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+using Dims = dnnl::memory::dims;
+
+// What a primitive depends on besides the convolution's fixed parameters.
+struct Key {
+  Dims src;
+  bool sum = false, relu = false;
+  bool operator==(const Key& o) const { return src == o.src && sum == o.sum && relu == o.relu; }
+};
+
+struct Primitive {
+  Key key;
+  dnnl::memory::desc src_md, weights_md, dst_md;
+  dnnl::convolution_forward conv;
+};
+
+// A tensor's identity and version: the packed weights are stale once either changes.
+struct Version {
+  const void* impl = nullptr;
+  const void* data = nullptr;
+  int64_t version = -1;
+  static Version Of(const at::Tensor& t) {
+    if (!t.defined()) return {};
+    return {t.unsafeGetTensorImpl(), t.data_ptr(), static_cast<int64_t>(t._version())};
+  }
+  bool operator==(const Version& o) const {
+    return impl == o.impl && data == o.data && version == o.version;
+  }
+};
+
+constexpr size_t kMaxPrimitives = 8;
+
+}  // namespace
+
+struct OneDnnConv::State {
+  std::mutex mu;
+  Version weight_version, bias_version;
+  Dims weight_dims, stride, padding, dilation;
+  bool has_bias = false;
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;  // by oneDNN's weights layout
+  std::vector<Primitive> primitives;  // most recently used first
+  int64_t reorders = 0;
+
+  // Drops what depends on the weights' values or on the convolution's parameters.
+  void Reset(const at::Tensor& weight, const at::Tensor& b, Dims s, Dims p, Dims d) {
+    if (!(weight_version == Version::Of(weight)) || !(bias_version == Version::Of(b))) {
+      weight_version = Version::Of(weight);
+      bias_version = Version::Of(b);
+      packed.clear();
+    }
+    if (s != stride || p != padding || d != dilation ||
+        weight_dims != Dims(weight.sizes().begin(), weight.sizes().end())) {
+      stride = std::move(s);
+      padding = std::move(p);
+      dilation = std::move(d);
+      weight_dims = Dims(weight.sizes().begin(), weight.sizes().end());
+      primitives.clear();
+      packed.clear();
+    }
+    if (b.defined() != has_bias) {
+      has_bias = b.defined();
+      primitives.clear();
+    }
+  }
+
+  const Primitive& Find(const Key& key, const Dims& dst_dims) {
+    for (size_t i = 0; i < primitives.size(); ++i) {
+      if (primitives[i].key == key) {
+        if (i != 0) std::rotate(primitives.begin(), primitives.begin() + i, primitives.begin() + i + 1);
+        return primitives.front();
+      }
+    }
+    using dnnl::memory;
+    const memory::desc src_md(key.src, memory::data_type::f32, memory::format_tag::nhwc);
+    const memory::desc dst_md(dst_dims, memory::data_type::f32, memory::format_tag::nhwc);
+    const memory::desc weights_any(weight_dims, memory::data_type::f32, memory::format_tag::any);
+    Dims onednn_dilation = dilation;
+    for (auto& d : onednn_dilation) d -= 1;  // oneDNN counts the gaps between taps
+    const auto desc =
+        has_bias
+            ? dnnl::convolution_forward::desc(
+                  dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
+                  weights_any, memory::desc({weight_dims[0]}, memory::data_type::f32,
+                                            memory::format_tag::x),
+                  dst_md, stride, onednn_dilation, padding, padding)
+            : dnnl::convolution_forward::desc(
+                  dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
+                  weights_any, dst_md, stride, onednn_dilation, padding, padding);
+    dnnl::post_ops ops;
+    // "sum" adds the destination's previous contents (the residual, copied there) to the
+    // biased accumulator: one float addition, as ATen's add_ after the convolution.
+    if (key.sum) ops.append_sum(1.f);
+    if (key.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+    if (primitives.size() >= kMaxPrimitives) primitives.pop_back();
+    primitives.insert(primitives.begin(),
+                      Primitive{key, src_md, pd.weights_desc(), dst_md, dnnl::convolution_forward(pd)});
+    return primitives.front();
+  }
+
+  // The weights in oneDNN's layout `md`, reordered from `weight` (the version Reset saw) once.
+  const dnnl::memory& Packed(const dnnl::memory::desc& md, const at::Tensor& weight,
+                             dnnl::stream& stream) {
+    for (auto& [desc, mem] : packed) {
+      if (desc == md) return mem;
+    }
+    using dnnl::memory;
+    const at::Tensor oihw = weight.contiguous();
+    memory plain({weight_dims, memory::data_type::f32, memory::format_tag::oihw}, Engine(),
+                 oihw.data_ptr());
+    memory mem(md, Engine());
+    dnnl::reorder(plain, mem).execute(stream, plain, mem);
+    stream.wait();
+    ++reorders;
+    packed.emplace_back(md, std::move(mem));
+    return packed.back().second;
+  }
+};
+
+bool OneDnnConvBuilt() { return true; }
+
+OneDnnConv::OneDnnConv() : state_(std::make_shared<State>()) {}
+OneDnnConv::~OneDnnConv() = default;
+
+int64_t OneDnnConv::weight_reorders() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->reorders;
+}
+
+std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Tensor& weight,
+                                              const at::Tensor& bias, at::IntArrayRef stride,
+                                              at::IntArrayRef padding, at::IntArrayRef dilation,
+                                              int64_t groups, const at::Tensor& residual,
+                                              bool relu, bool overwrite_residual) {
+  const auto is_float_cpu = [](const at::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
+  };
+  if (!enabled || groups != 1 || x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 ||
+      padding.size() != 2 || dilation.size() != 2 || !is_float_cpu(x) || !is_float_cpu(weight) ||
+      (bias.defined() && (!is_float_cpu(bias) || bias.dim() != 1)) ||
+      (residual.defined() && !is_float_cpu(residual)) ||
+      !x.is_contiguous(at::MemoryFormat::ChannelsLast) || x.numel() == 0 ||
+      x.size(1) != weight.size(1) || !at::globalContext().userEnabledMkldnn() ||
+      at::autocast::is_cpu_enabled()) {
+    return std::nullopt;
+  }
+  if (at::GradMode::is_enabled() &&
+      (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()) ||
+       (residual.defined() && residual.requires_grad()))) {
+    return std::nullopt;
+  }
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t kh = weight.size(2), kw = weight.size(3);
+  // ATen's own choice (ConvParams::use_mkldnn, LibTorch 1.13): convolutions it leaves to its
+  // native kernels, whose sums round differently, stay there.
+  const bool strided_or_dilated = stride[0] != 1 || stride[1] != 1 || dilation[0] != 1 ||
+                                  dilation[1] != 1;
+  if (!(strided_or_dilated || n >= 16 || kh != 1 || kw != 1 || at::get_num_threads() > 1) ||
+      !((kh > 3 && kw > 3) || n > 1 || x.numel() > 20480)) {
+    return std::nullopt;
+  }
+  const int64_t oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
+  const int64_t ow = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) / stride[1] + 1;
+  if (oh <= 0 || ow <= 0 || stride[0] < 1 || stride[1] < 1 || dilation[0] < 1 ||
+      dilation[1] < 1 || padding[0] < 0 || padding[1] < 0) {
+    return std::nullopt;
+  }
+  const Dims dst_dims{n, weight.size(0), oh, ow};
+  // Visible to profilers (mmdet::OpProfile, torch.profiler-style observers) as one op.
+  RECORD_FUNCTION(residual.defined() ? "mmdet::onednn_conv_sum" : "mmdet::onednn_conv",
+                  std::vector<c10::IValue>());
+  if (residual.defined() && residual.sizes() != at::IntArrayRef(dst_dims)) return std::nullopt;
+
+  at::Tensor out;
+  if (residual.defined() && overwrite_residual &&
+      residual.is_contiguous(at::MemoryFormat::ChannelsLast) && !residual.is_same(x)) {
+    out = residual;
+  } else if (residual.defined()) {
+    out = residual.clone(at::MemoryFormat::ChannelsLast);
+  } else {
+    out = at::empty(dst_dims, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  }
+  std::lock_guard<std::mutex> lock(state_->mu);
+  try {
+    State& s = *state_;
+    s.Reset(weight, bias, Dims(stride.begin(), stride.end()), Dims(padding.begin(), padding.end()),
+            Dims(dilation.begin(), dilation.end()));
+    const Primitive& p = s.Find(Key{Dims{n, x.size(1), h, w}, residual.defined(), relu}, dst_dims);
+    dnnl::stream stream(Engine());
+    const dnnl::memory& packed = s.Packed(p.weights_md, weight, stream);
+    dnnl::memory src(p.src_md, Engine(), x.data_ptr());
+    dnnl::memory dst(p.dst_md, Engine(), out.data_ptr());
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, dst}};
+    const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+    if (b.defined()) {
+      args.emplace(DNNL_ARG_BIAS,
+                   dnnl::memory({{weight.size(0)}, dnnl::memory::data_type::f32,
+                                 dnnl::memory::format_tag::x},
+                                Engine(), b.data_ptr()));
+    }
+    p.conv.execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error&) {
+    // A shape or an ISA oneDNN has no implementation for: ATen's general path runs instead.
+    return std::nullopt;
+  }
+  return out;
+}
+
+#else  // !MMDET_HAVE_ONEDNN
+
+struct OneDnnConv::State {};
+
+bool OneDnnConvBuilt() { return false; }
+
+OneDnnConv::OneDnnConv() = default;
+OneDnnConv::~OneDnnConv() = default;
+
+int64_t OneDnnConv::weight_reorders() const { return 0; }
+
+std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor&, const at::Tensor&,
+                                              const at::Tensor&, at::IntArrayRef, at::IntArrayRef,
+                                              at::IntArrayRef, int64_t, const at::Tensor&, bool,
+                                              bool) {
+  return std::nullopt;
+}
+
+#endif  // MMDET_HAVE_ONEDNN
+
+}  // namespace mmdet::ops

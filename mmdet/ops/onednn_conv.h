@@ -1,0 +1,65 @@
+// Inference convolutions through oneDNN's own API, with the epilogue fused: one primitive
+// computes conv(x, weight) + bias [+ residual] [then ReLU] and writes the result once.
+//
+// ATen runs CPU float32 convolutions on the same oneDNN (Debian's libdnnl.so.2), but it
+// reorders the weights into oneDNN's blocked layout on every call, and the residual addition
+// and the ReLU that follow are two more passes over the output. Here the weights are reordered
+// once (again only when they change) and the addition and the ReLU are oneDNN post-ops ("sum"
+// and "eltwise_relu"), applied to each output tile while it is in cache. The arithmetic is
+// ATen's: the same kernels accumulate in the same order, the bias is added before the sum,
+// and the sum is the same single float addition, so the outputs are bit-identical to
+// at::conv2d followed by add_ and relu_ (tests/ops: onednn_conv_test).
+//
+// Applies only where that holds and nothing else is lost: no autograd (grad mode off), no
+// autocast, a float32 CPU input in channels-last layout (the layout oneDNN's fast kernels
+// read directly), groups 1, zero padding, and ATen's oneDNN switch on. Forward returns
+// nullopt otherwise, and in builds without oneDNN's headers (MMDET_HAVE_ONEDNN unset: GPU
+// machines), and the caller runs ATen.
+#ifndef MMDET_OPS_ONEDNN_CONV_H_
+#define MMDET_OPS_ONEDNN_CONV_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "ATen/ATen.h"
+
+namespace mmdet::ops {
+
+// True when this build calls oneDNN directly.
+bool OneDnnConvBuilt();
+
+// On by default; off, every Forward declines (benchmarks: the same run on ATen's convolutions).
+void SetOneDnnConvEnabled(bool enabled);
+bool OneDnnConvEnabled();
+
+// One convolution's prepared state: its reordered weights and its primitives, one per input
+// shape seen (the most recent few are kept). Cheap to construct; not copyable state (copies
+// share it). Thread-safe.
+class OneDnnConv {
+ public:
+  OneDnnConv();
+  ~OneDnnConv();
+
+  // conv2d(x, weight, bias, stride, padding, dilation) [+ residual] [then ReLU], as a new
+  // channels-last tensor, or nullopt where this path does not apply (see above). `bias` and
+  // `residual` may be undefined; a residual must have the output's shape, float32. With
+  // `overwrite_residual` (a residual only the caller holds) a channels-last residual's own
+  // memory receives the result, which is then the residual itself: no copy.
+  std::optional<at::Tensor> Forward(const at::Tensor& x, const at::Tensor& weight,
+                                    const at::Tensor& bias, at::IntArrayRef stride,
+                                    at::IntArrayRef padding, at::IntArrayRef dilation,
+                                    int64_t groups, const at::Tensor& residual, bool relu,
+                                    bool overwrite_residual = false);
+
+  // How many times the weights were reordered (tests: once per weight change).
+  int64_t weight_reorders() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace mmdet::ops
+
+#endif  // MMDET_OPS_ONEDNN_CONV_H_

@@ -1,0 +1,138 @@
+#include "mmdet/ops/onednn_conv.h"
+
+#include <gtest/gtest.h>
+
+#include "ATen/Parallel.h"
+#include "ATen/autocast_mode.h"
+#include "torch/torch.h"
+
+namespace mmdet::ops {
+namespace {
+
+struct Case {
+  int64_t n, cin, cout, k, h, w, stride, pad, dilation;
+  bool bias, residual, relu;
+};
+
+// ATen's result: at::conv2d, then add_ and relu_ (what the model layers run without oneDNN).
+at::Tensor Reference(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                     const Case& c, const at::Tensor& residual) {
+  at::Tensor y = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                            {c.dilation, c.dilation});
+  if (c.residual) y.add_(residual);
+  if (c.relu) y.relu_();
+  return y;
+}
+
+class OneDnnConvTest : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    if (!OneDnnConvBuilt()) GTEST_SKIP() << "this build has no oneDNN headers (MMDET_HAVE_ONEDNN)";
+    at::set_num_threads(2);  // ATen sends unstrided 1x1 convolutions to oneDNN only when threaded
+  }
+};
+
+TEST_P(OneDnnConvTest, BitIdenticalToAtenConvAddRelu) {
+  const Case c = GetParam();
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  const at::Tensor x = torch::randn({c.n, c.cin, c.h, c.w}).contiguous(cl);
+  const at::Tensor weight = (torch::randn({c.cout, c.cin, c.k, c.k}) * 0.1).contiguous(cl);
+  const at::Tensor bias = c.bias ? torch::randn({c.cout}) : at::Tensor();
+  const at::Tensor ref0 = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                                     {c.dilation, c.dilation});
+  const at::Tensor residual = c.residual ? torch::randn(ref0.sizes()).contiguous(cl) : at::Tensor();
+  const at::Tensor expected = Reference(x, weight, bias, c, residual);
+
+  OneDnnConv conv;
+  const auto y = conv.Forward(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                              {c.dilation, c.dilation}, 1, residual, c.relu);
+  ASSERT_TRUE(y.has_value());
+  EXPECT_TRUE(y->is_contiguous(cl));
+  ASSERT_EQ(y->sizes(), expected.sizes());
+  EXPECT_TRUE(torch::equal(*y, expected)) << "max |diff| " << (*y - expected).abs().max().item<float>();
+  if (c.residual) EXPECT_FALSE(torch::equal(residual, *y));  // the residual is left alone
+  // The same shape again reuses the primitive and the packed weights.
+  const auto again = conv.Forward(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                                  {c.dilation, c.dilation}, 1, residual, c.relu);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(torch::equal(*again, expected));
+  EXPECT_EQ(conv.weight_reorders(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, OneDnnConvTest,
+    ::testing::Values(Case{1, 64, 64, 3, 20, 30, 1, 1, 1, false, false, true},  // inner 3x3
+                      Case{1, 64, 256, 1, 20, 30, 1, 0, 1, true, true, true},   // last 1x1 + sum
+                      Case{2, 32, 64, 1, 21, 31, 2, 0, 1, true, false, false},  // downsample
+                      Case{1, 3, 16, 7, 41, 57, 2, 3, 1, true, false, true},    // the stem
+                      Case{3, 16, 24, 3, 14, 14, 1, 2, 2, true, true, false},   // dilated
+                      Case{100, 32, 32, 3, 14, 14, 1, 1, 1, true, false, true}));  // mask head
+
+class OneDnnConvDeclines : public OneDnnConvTest {};
+
+TEST_F(OneDnnConvDeclines, WhereAtenMustRun) {
+  torch::NoGradGuard no_grad;
+  const at::Tensor weight = torch::randn({8, 4, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor x = torch::randn({2, 4, 9, 9}).contiguous(at::MemoryFormat::ChannelsLast);
+  OneDnnConv conv;
+  const auto run = [&](const at::Tensor& input, int64_t groups = 1) {
+    return conv.Forward(input, weight, at::Tensor(), {1, 1}, {1, 1}, {1, 1}, groups, at::Tensor(),
+                        true);
+  };
+  EXPECT_TRUE(run(x).has_value());
+  EXPECT_FALSE(run(x.contiguous()).has_value());                  // NCHW: ATen's layout
+  EXPECT_FALSE(run(x.to(at::kBFloat16)).has_value());             // not float32
+  EXPECT_FALSE(run(x, 2).has_value());                            // groups
+  EXPECT_FALSE(run(x.narrow(0, 0, 0)).has_value());               // empty
+  // One small image: ATen runs its native kernel (ConvParams::use_mkldnn), so must we.
+  EXPECT_FALSE(run(x.narrow(0, 0, 1).contiguous(at::MemoryFormat::ChannelsLast)).has_value());
+  {
+    const at::Tensor w1 = torch::randn({8, 4, 1, 1});
+    const auto one_by_one = [&] {
+      return conv.Forward(x, w1, at::Tensor(), {1, 1}, {0, 0}, {1, 1}, 1, at::Tensor(), false);
+    };
+    EXPECT_TRUE(one_by_one().has_value());
+    at::set_num_threads(1);
+    EXPECT_FALSE(one_by_one().has_value());  // single-threaded 1x1: ATen's native kernel
+    at::set_num_threads(2);
+  }
+  {
+    at::autocast::set_cpu_enabled(true);
+    EXPECT_FALSE(run(x).has_value());  // autocast decides the dtype: ATen's dispatch
+    at::autocast::set_cpu_enabled(false);
+  }
+  {
+    torch::AutoGradMode grad(true);
+    EXPECT_FALSE(run(x.clone().requires_grad_()).has_value());  // autograd needs ATen's graph
+    EXPECT_TRUE(run(x).has_value());                             // nothing requires grad
+  }
+  at::globalContext().setUserEnabledMkldnn(false);
+  EXPECT_FALSE(run(x).has_value());  // oneDNN switched off in ATen
+  at::globalContext().setUserEnabledMkldnn(true);
+}
+
+TEST_F(OneDnnConvDeclines, NewWeightsArePackedAgain) {
+  torch::NoGradGuard no_grad;
+  at::Tensor weight = torch::randn({8, 4, 3, 3});  // NCHW: packed from a contiguous copy
+  const at::Tensor x = torch::randn({2, 4, 9, 9}).contiguous(at::MemoryFormat::ChannelsLast);
+  OneDnnConv conv;
+  const auto run = [&] {
+    return *conv.Forward(x, weight, at::Tensor(), {1, 1}, {1, 1}, {1, 1}, 1, at::Tensor(), false);
+  };
+  EXPECT_TRUE(torch::equal(run(), at::conv2d(x, weight, {}, 1, 1)));
+  weight.mul_(2);  // in place (as FuseConvBn or load_state_dict): a new version
+  EXPECT_TRUE(torch::equal(run(), at::conv2d(x, weight, {}, 1, 1)));
+  EXPECT_EQ(conv.weight_reorders(), 2);
+  // A different input size: a new primitive, the same packed weights where oneDNN keeps the
+  // layout.
+  const at::Tensor big = torch::randn({2, 4, 17, 13}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto y = conv.Forward(big, weight, at::Tensor(), {1, 1}, {1, 1}, {1, 1}, 1, at::Tensor(),
+                              false);
+  ASSERT_TRUE(y.has_value());
+  EXPECT_TRUE(torch::equal(*y, at::conv2d(big, weight, {}, 1, 1)));
+}
+
+}  // namespace
+}  // namespace mmdet::ops
