@@ -38,8 +38,11 @@ using Dims = dnnl::memory::dims;
 // What a primitive depends on besides the convolution's fixed parameters.
 struct Key {
   Dims src;
+  dnnl::memory::data_type type = dnnl::memory::data_type::f32;  // of src, weights, bias, dst
   bool sum = false, relu = false;
-  bool operator==(const Key& o) const { return src == o.src && sum == o.sum && relu == o.relu; }
+  bool operator==(const Key& o) const {
+    return src == o.src && type == o.type && sum == o.sum && relu == o.relu;
+  }
 };
 
 struct Primitive {
@@ -105,17 +108,16 @@ struct OneDnnConv::State {
       }
     }
     using dnnl::memory;
-    const memory::desc src_md(key.src, memory::data_type::f32, memory::format_tag::nhwc);
-    const memory::desc dst_md(dst_dims, memory::data_type::f32, memory::format_tag::nhwc);
-    const memory::desc weights_any(weight_dims, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc src_md(key.src, key.type, memory::format_tag::nhwc);
+    const memory::desc dst_md(dst_dims, key.type, memory::format_tag::nhwc);
+    const memory::desc weights_any(weight_dims, key.type, memory::format_tag::any);
     Dims onednn_dilation = dilation;
     for (auto& d : onednn_dilation) d -= 1;  // oneDNN counts the gaps between taps
     const auto desc =
         has_bias
             ? dnnl::convolution_forward::desc(
                   dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-                  weights_any, memory::desc({weight_dims[0]}, memory::data_type::f32,
-                                            memory::format_tag::x),
+                  weights_any, memory::desc({weight_dims[0]}, key.type, memory::format_tag::x),
                   dst_md, stride, onednn_dilation, padding, padding)
             : dnnl::convolution_forward::desc(
                   dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
@@ -141,8 +143,11 @@ struct OneDnnConv::State {
       if (desc == md) return mem;
     }
     using dnnl::memory;
-    const at::Tensor oihw = weight.contiguous();
-    memory plain({weight_dims, memory::data_type::f32, memory::format_tag::oihw}, Engine(),
+    // Rounded to bfloat16 (when md is) by ATen, as autocast rounds them: the same bits.
+    const at::Tensor oihw =
+        weight.to(md.data_type() == memory::data_type::bf16 ? at::kBFloat16 : at::kFloat)
+            .contiguous();
+    memory plain({weight_dims, md.data_type(), memory::format_tag::oihw}, Engine(),
                  oihw.data_ptr());
     memory mem(md, Engine());
     dnnl::reorder(plain, mem).execute(stream, plain, mem);
@@ -168,16 +173,23 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
                                               at::IntArrayRef padding, at::IntArrayRef dilation,
                                               int64_t groups, const at::Tensor& residual,
                                               bool relu, bool overwrite_residual) {
-  const auto is_float_cpu = [](const at::Tensor& t) {
-    return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
+  // Under bfloat16 autocast (test --bf16) the convolution is autocast's: input, weight and
+  // bias rounded to bfloat16, a bfloat16 output.
+  const bool autocast = at::autocast::is_cpu_enabled();
+  if (autocast && at::autocast::get_autocast_cpu_dtype() != at::kBFloat16) return std::nullopt;
+  const at::ScalarType type = autocast ? at::kBFloat16 : at::kFloat;
+  const auto is_cpu = [](const at::Tensor& t, std::initializer_list<at::ScalarType> types) {
+    return t.device().is_cpu() && t.layout() == at::kStrided &&
+           std::find(types.begin(), types.end(), t.scalar_type()) != types.end();
   };
   if (!enabled || groups != 1 || x.dim() != 4 || weight.dim() != 4 || stride.size() != 2 ||
-      padding.size() != 2 || dilation.size() != 2 || !is_float_cpu(x) || !is_float_cpu(weight) ||
-      (bias.defined() && (!is_float_cpu(bias) || bias.dim() != 1)) ||
-      (residual.defined() && !is_float_cpu(residual)) ||
+      padding.size() != 2 || dilation.size() != 2 || !is_cpu(x, {at::kFloat, type}) ||
+      !is_cpu(weight, {at::kFloat}) ||
+      (bias.defined() && (!is_cpu(bias, {at::kFloat}) || bias.dim() != 1)) ||
+      // A residual of another type would promote the sum (SumInPlace): ATen's business.
+      (residual.defined() && !is_cpu(residual, {type})) ||
       !x.is_contiguous(at::MemoryFormat::ChannelsLast) || x.numel() == 0 ||
-      x.size(1) != weight.size(1) || !at::globalContext().userEnabledMkldnn() ||
-      at::autocast::is_cpu_enabled()) {
+      x.size(1) != weight.size(1) || !at::globalContext().userEnabledMkldnn()) {
     return std::nullopt;
   }
   if (at::GradMode::is_enabled() &&
@@ -187,12 +199,14 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
   }
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const int64_t kh = weight.size(2), kw = weight.size(3);
-  // ATen's own choice (ConvParams::use_mkldnn, LibTorch 1.13): convolutions it leaves to its
-  // native kernels, whose sums round differently, stay there.
+  // ATen's own choice (ConvParams::use_mkldnn, LibTorch 1.13): float32 convolutions it leaves
+  // to its native kernels, whose sums round differently, stay there (bfloat16 ones it always
+  // gives to oneDNN).
   const bool strided_or_dilated = stride[0] != 1 || stride[1] != 1 || dilation[0] != 1 ||
                                   dilation[1] != 1;
-  if (!(strided_or_dilated || n >= 16 || kh != 1 || kw != 1 || at::get_num_threads() > 1) ||
-      !((kh > 3 && kw > 3) || n > 1 || x.numel() > 20480)) {
+  if (type == at::kFloat &&
+      (!(strided_or_dilated || n >= 16 || kh != 1 || kw != 1 || at::get_num_threads() > 1) ||
+       !((kh > 3 && kw > 3) || n > 1 || x.numel() > 20480))) {
     return std::nullopt;
   }
   const int64_t oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) / stride[0] + 1;
@@ -202,37 +216,42 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
     return std::nullopt;
   }
   const Dims dst_dims{n, weight.size(0), oh, ow};
+  if (residual.defined() && residual.sizes() != at::IntArrayRef(dst_dims)) return std::nullopt;
   // Visible to profilers (mmdet::OpProfile, torch.profiler-style observers) as one op.
   RECORD_FUNCTION(residual.defined() ? "mmdet::onednn_conv_sum" : "mmdet::onednn_conv",
                   std::vector<c10::IValue>());
-  if (residual.defined() && residual.sizes() != at::IntArrayRef(dst_dims)) return std::nullopt;
 
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  // Autocast's casts (round to nearest even, as oneDNN's reorder of the weights).
+  const at::Tensor src = x.scalar_type() == type ? x : x.to(type, false, false, cl);
+  const at::Tensor b = !bias.defined() ? at::Tensor() : bias.to(type).contiguous();
   at::Tensor out;
-  if (residual.defined() && overwrite_residual &&
-      residual.is_contiguous(at::MemoryFormat::ChannelsLast) && !residual.is_same(x)) {
+  if (residual.defined() && overwrite_residual && residual.is_contiguous(cl) &&
+      !residual.is_same(x)) {
     out = residual;
   } else if (residual.defined()) {
-    out = residual.clone(at::MemoryFormat::ChannelsLast);
+    out = residual.clone(cl);
   } else {
-    out = at::empty(dst_dims, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    out = at::empty(dst_dims, x.options().dtype(type).memory_format(cl));
   }
+  const auto onednn_type =
+      type == at::kFloat ? dnnl::memory::data_type::f32 : dnnl::memory::data_type::bf16;
   std::lock_guard<std::mutex> lock(state_->mu);
   try {
     State& s = *state_;
     s.Reset(weight, bias, Dims(stride.begin(), stride.end()), Dims(padding.begin(), padding.end()),
             Dims(dilation.begin(), dilation.end()));
-    const Primitive& p = s.Find(Key{Dims{n, x.size(1), h, w}, residual.defined(), relu}, dst_dims);
+    const Primitive& p =
+        s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, residual.defined(), relu}, dst_dims);
     dnnl::stream stream(Engine());
     const dnnl::memory& packed = s.Packed(p.weights_md, weight, stream);
-    dnnl::memory src(p.src_md, Engine(), x.data_ptr());
-    dnnl::memory dst(p.dst_md, Engine(), out.data_ptr());
+    dnnl::memory src_mem(p.src_md, Engine(), src.data_ptr());
+    dnnl::memory dst_mem(p.dst_md, Engine(), out.data_ptr());
     std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, dst}};
-    const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, dst_mem}};
     if (b.defined()) {
       args.emplace(DNNL_ARG_BIAS,
-                   dnnl::memory({{weight.size(0)}, dnnl::memory::data_type::f32,
-                                 dnnl::memory::format_tag::x},
+                   dnnl::memory({{weight.size(0)}, onednn_type, dnnl::memory::format_tag::x},
                                 Engine(), b.data_ptr()));
     }
     p.conv.execute(stream, args);

@@ -8,13 +8,20 @@
 // and "eltwise_relu"), applied to each output tile while it is in cache. The arithmetic is
 // ATen's: the same kernels accumulate in the same order, the bias is added before the sum,
 // and the sum is the same single float addition, so the outputs are bit-identical to
-// at::conv2d followed by add_ and relu_ (tests/ops: onednn_conv_test).
+// at::conv2d followed by add_ and relu_ (onednn_conv_test; golden_test for whole detectors).
+//
+// Under bfloat16 CPU autocast (test --bf16) it computes autocast's convolution: input,
+// weight and bias rounded to bfloat16 as autocast rounds them, float accumulation, a bfloat16
+// output. The ReLU is again bit-identical; the residual sum is more exact than ATen's: the
+// float accumulator plus the residual is rounded to bfloat16 once, where ATen rounds the
+// convolution's output and then the sum (one bfloat16 rounding of difference at most).
 //
 // Applies only where that holds and nothing else is lost: no autograd (grad mode off), no
-// autocast, a float32 CPU input in channels-last layout (the layout oneDNN's fast kernels
-// read directly), groups 1, zero padding, and ATen's oneDNN switch on. Forward returns
-// nullopt otherwise, and in builds without oneDNN's headers (MMDET_HAVE_ONEDNN unset: GPU
-// machines), and the caller runs ATen.
+// autocast other than CPU bfloat16, a float32 (or, under autocast, bfloat16) CPU input in
+// channels-last layout (the layout oneDNN's fast kernels read directly), float32 weights,
+// groups 1, zero padding, ATen's oneDNN switch on, and a convolution ATen itself gives to
+// oneDNN. Forward returns nullopt otherwise, and in builds without oneDNN's headers
+// (MMDET_HAVE_ONEDNN unset: GPU machines), and the caller runs ATen.
 #ifndef MMDET_OPS_ONEDNN_CONV_H_
 #define MMDET_OPS_ONEDNN_CONV_H_
 
@@ -43,7 +50,7 @@ class OneDnnConv {
 
   // conv2d(x, weight, bias, stride, padding, dilation) [+ residual] [then ReLU], as a new
   // channels-last tensor, or nullopt where this path does not apply (see above). `bias` and
-  // `residual` may be undefined; a residual must have the output's shape, float32. With
+  // `residual` may be undefined; a residual must have the output's shape and type. With
   // `overwrite_residual` (a residual only the caller holds) a channels-last residual's own
   // memory receives the result, which is then the residual itself: no copy.
   std::optional<at::Tensor> Forward(const at::Tensor& x, const at::Tensor& weight,

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "ATen/Parallel.h"
 #include "ATen/autocast_mode.h"
 #include "torch/torch.h"
@@ -70,6 +72,53 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{3, 16, 24, 3, 14, 14, 1, 2, 2, true, true, false},   // dilated
                       Case{100, 32, 32, 3, 14, 14, 1, 1, 1, true, false, true}));  // mask head
 
+// Under CPU bfloat16 autocast (test --bf16), against ATen's autocast convolution: without a
+// residual the same bits; with one, the sum is rounded once instead of twice, so it differs
+// from ATen's by at most one bfloat16 rounding and is nearer the exact value.
+TEST_P(OneDnnConvTest, Bf16AutocastMatchesAtenAutocast) {
+  const Case c = GetParam();
+  torch::manual_seed(4);
+  torch::NoGradGuard no_grad;
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  const at::Tensor x = torch::randn({c.n, c.cin, c.h, c.w}).contiguous(cl);
+  const at::Tensor weight = (torch::randn({c.cout, c.cin, c.k, c.k}) * 0.1).contiguous(cl);
+  const at::Tensor bias = c.bias ? torch::randn({c.cout}) : at::Tensor();
+  const at::Tensor exact64 = at::conv2d(x.to(at::kDouble), weight.to(at::kDouble),
+                                        c.bias ? bias.to(at::kDouble) : at::Tensor(),
+                                        {c.stride, c.stride}, {c.pad, c.pad},
+                                        {c.dilation, c.dilation});
+  const at::Tensor residual =
+      c.residual ? torch::randn(exact64.sizes()).to(at::kBFloat16).contiguous(cl) : at::Tensor();
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::set_cpu_enabled(true);
+  at::Tensor expected = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                                   {c.dilation, c.dilation});
+  if (c.residual) expected.add_(residual);
+  if (c.relu) expected.relu_();
+  OneDnnConv conv;
+  const auto y = conv.Forward(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                              {c.dilation, c.dilation}, 1, residual, c.relu);
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  ASSERT_TRUE(y.has_value());
+  ASSERT_EQ(y->scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(y->is_contiguous(cl));
+  if (!c.residual) {
+    EXPECT_TRUE(torch::equal(*y, expected))
+        << "max |diff| " << (*y - expected).abs().max().item<float>();
+    return;
+  }
+  at::Tensor exact = exact64 + residual.to(at::kDouble);
+  if (c.relu) exact.relu_();
+  const at::Tensor ours = y->to(at::kDouble), aten = expected.to(at::kDouble);
+  // ATen rounds the convolution's output (by up to 2^-8 of it: 8 significant bits) and then
+  // the sum; ours rounds the sum once. Plus the float accumulation's noise near zero.
+  const at::Tensor bound = (exact64.abs() + 2 * aten.abs()) * std::ldexp(1.0, -8) * 1.01 + 1e-3;
+  EXPECT_TRUE(((ours - aten).abs() <= bound).all().item<bool>())
+      << "max |diff| " << (ours - aten).abs().max().item<double>();
+  EXPECT_LE((ours - exact).abs().mean().item<double>(), (aten - exact).abs().mean().item<double>());
+}
+
 class OneDnnConvDeclines : public OneDnnConvTest {};
 
 TEST_F(OneDnnConvDeclines, WhereAtenMustRun) {
@@ -83,7 +132,7 @@ TEST_F(OneDnnConvDeclines, WhereAtenMustRun) {
   };
   EXPECT_TRUE(run(x).has_value());
   EXPECT_FALSE(run(x.contiguous()).has_value());                  // NCHW: ATen's layout
-  EXPECT_FALSE(run(x.to(at::kBFloat16)).has_value());             // not float32
+  EXPECT_FALSE(run(x.to(at::kBFloat16)).has_value());  // bfloat16 without autocast
   EXPECT_FALSE(run(x, 2).has_value());                            // groups
   EXPECT_FALSE(run(x.narrow(0, 0, 0)).has_value());               // empty
   // One small image: ATen runs its native kernel (ConvParams::use_mkldnn), so must we.
@@ -97,11 +146,6 @@ TEST_F(OneDnnConvDeclines, WhereAtenMustRun) {
     at::set_num_threads(1);
     EXPECT_FALSE(one_by_one().has_value());  // single-threaded 1x1: ATen's native kernel
     at::set_num_threads(2);
-  }
-  {
-    at::autocast::set_cpu_enabled(true);
-    EXPECT_FALSE(run(x).has_value());  // autocast decides the dtype: ATen's dispatch
-    at::autocast::set_cpu_enabled(false);
   }
   {
     torch::AutoGradMode grad(true);
