@@ -138,6 +138,9 @@ def torchvision_times(args):
         with torch.inference_mode():
             times['faster_rcnn inference, channels-last bf16'] = median_time(
                 lambda: model([image]), r)
+        # Ours with `test --channels-last --fuse-conv-bn --bf16` against the same torchvision.
+        times['faster_rcnn inference, channels-last bf16 fused BN'] = times[
+            'faster_rcnn inference, channels-last bf16']
         model = FasterRCNN(backbone(), num_classes=81, min_size=800, max_size=1333,
                            rpn_pre_nms_top_n_train=2000, rpn_post_nms_top_n_train=1000,
                            rpn_batch_size_per_image=256, box_batch_size_per_image=512).train()
@@ -205,7 +208,7 @@ def main():
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
                        '(BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
                        '(_fused_channels_last)?|'
-                       'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16|'
+                       'BM_Inference/faster_rcnn_r50_fpn(_fused)?_channels_last_bf16|'
                        'BM_TrainStep/faster_rcnn_r50_fpn(_channels_last(_bf16)?)?)/',
                        args.threads, args.repeats)
         fast = []
@@ -219,6 +222,8 @@ def main():
                           *fast,
                           ('faster_rcnn inference, channels-last bf16',
                            'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16'),
+                          ('faster_rcnn inference, channels-last bf16 fused BN',
+                           'BM_Inference/faster_rcnn_r50_fpn_fused_channels_last_bf16'),
                           ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn'),
                           ('faster_rcnn train step, channels-last (both sides)',
                            'BM_TrainStep/faster_rcnn_r50_fpn_channels_last'),

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -18,7 +20,11 @@
 namespace mmdet::ops {
 
 namespace {
-std::atomic<bool> enabled{true};
+// MMDET_ONEDNN_CONV=0 in the environment starts it off (a tool's run on ATen's convolutions).
+std::atomic<bool> enabled{[] {
+  const char* env = std::getenv("MMDET_ONEDNN_CONV");
+  return env == nullptr || std::string(env) != "0";
+}()};
 }  // namespace
 
 void SetOneDnnConvEnabled(bool on) { enabled = on; }
@@ -225,24 +231,28 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
   // Autocast's casts (round to nearest even, as oneDNN's reorder of the weights).
   const at::Tensor src = x.scalar_type() == type ? x : x.to(type, false, false, cl);
   const at::Tensor b = !bias.defined() ? at::Tensor() : bias.to(type).contiguous();
+  // In bfloat16 ATen rounds the convolution's output before the residual sum; so the sum (and
+  // the ReLU after it) stay ATen's ops there, on the primitive's rounded output: the same bits.
+  const bool fuse_sum = residual.defined() && type == at::kFloat;
+  const bool fuse_relu = relu && (!residual.defined() || fuse_sum);
   at::Tensor out;
-  if (residual.defined() && overwrite_residual && residual.is_contiguous(cl) &&
-      !residual.is_same(x)) {
+  if (fuse_sum && overwrite_residual && residual.is_contiguous(cl) && !residual.is_same(x)) {
     out = residual;
-  } else if (residual.defined()) {
+  } else if (fuse_sum) {
     out = residual.clone(cl);
   } else {
     out = at::empty(dst_dims, x.options().dtype(type).memory_format(cl));
   }
   const auto onednn_type =
       type == at::kFloat ? dnnl::memory::data_type::f32 : dnnl::memory::data_type::bf16;
+  bool residual_added = false;
   std::lock_guard<std::mutex> lock(state_->mu);
   try {
     State& s = *state_;
     s.Reset(weight, bias, Dims(stride.begin(), stride.end()), Dims(padding.begin(), padding.end()),
             Dims(dilation.begin(), dilation.end()));
     const Primitive& p =
-        s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, residual.defined(), relu}, dst_dims);
+        s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, fuse_sum, fuse_relu}, dst_dims);
     dnnl::stream stream(Engine());
     const dnnl::memory& packed = s.Packed(p.weights_md, weight, stream);
     dnnl::memory src_mem(p.src_md, Engine(), src.data_ptr());
@@ -255,10 +265,29 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
                                 Engine(), b.data_ptr()));
     }
     p.conv.execute(stream, args);
+    if (residual.defined() && !fuse_sum && residual.is_contiguous(cl)) {
+      // bfloat16: ATen's add_ and relu_ on the rounded output, as one oneDNN binary add with
+      // a ReLU post-op, in place: float(a) + float(b), ReLU, one rounding, as ATen's kernels.
+      const dnnl::memory::desc md(dst_dims, onednn_type, dnnl::memory::format_tag::nhwc);
+      dnnl::post_ops ops;
+      if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      const dnnl::binary::primitive_desc add_pd(
+          dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), attr, Engine());
+      dnnl::memory res_mem(md, Engine(), residual.data_ptr());
+      dnnl::binary(add_pd).execute(
+          stream, {{DNNL_ARG_SRC_0, dst_mem}, {DNNL_ARG_SRC_1, res_mem}, {DNNL_ARG_DST, dst_mem}});
+      residual_added = true;
+    }
     stream.wait();
   } catch (const dnnl::error&) {
     // A shape or an ISA oneDNN has no implementation for: ATen's general path runs instead.
     return std::nullopt;
+  }
+  if (residual.defined() && !fuse_sum && !residual_added) {
+    out.add_(residual);
+    if (relu) out.relu_();
   }
   return out;
 }

@@ -184,13 +184,15 @@ std::vector<std::string> Outputs(const std::string& config) {
 
 // The detections of `test --fuse-conv-bn --channels-last` in float32: every BatchNorm folded
 // into its conv, parameters NHWC.
-std::vector<std::string> FusedChannelsLastDetections(const std::string& config) {
+std::vector<std::string> FusedChannelsLastDetections(const std::string& config,
+                                                     at::ScalarType features = at::kFloat) {
   std::vector<std::string> lines;
   auto model = Build(config);
   if (!model) return lines;
   model->eval();
   EXPECT_GT(FuseConvBn(*model), 0);
   EXPECT_GT(ToChannelsLast(*model), 0);
+  model->set_feature_dtype(features);
   AppendDetections(*model, MakeInput(), &lines);
   return lines;
 }
@@ -319,21 +321,23 @@ TEST(GoldenOutputTest, FusedChannelsLastFloat32KeepsTheDetections) {
 // The fast path's convolutions run as fused oneDNN primitives (mmdet/ops/onednn_conv.h:
 // conv + bias + residual sum + ReLU in one op, prepacked weights). They compute exactly what
 // ATen's oneDNN convolutions followed by add_ and relu_ compute: every detection of the three
-// detectors is the same to the last printed digit (9 significant) with and without them.
+// detectors is the same to the last printed digit (9 significant) with and without them, in
+// float32 and under bfloat16 autocast (test --bf16).
 TEST(GoldenOutputTest, FusedOneDnnConvolutionsAreBitIdenticalToAten) {
   if (!ops::OneDnnConvBuilt()) GTEST_SKIP() << "this build has no oneDNN headers";
   const int threads = at::get_num_threads();
   at::set_num_threads(2);  // as the tools run: ATen sends 1x1 convolutions to oneDNN then
+  for (const at::ScalarType features : {at::kFloat, at::kBFloat16})
   for (const char* config : kConfigs) {
-    SCOPED_TRACE(config);
+    SCOPED_TRACE(std::string(config) + (features == at::kFloat ? " float32" : " bfloat16"));
     ops::SetOneDnnConvEnabled(false);
-    const std::vector<std::string> aten = FusedChannelsLastDetections(config);
+    const std::vector<std::string> aten = FusedChannelsLastDetections(config, features);
     ops::SetOneDnnConvEnabled(true);
     std::vector<std::string> fused;
     int64_t fused_calls = 0;
     {
       OpProfile profile;
-      fused = FusedChannelsLastDetections(config);
+      fused = FusedChannelsLastDetections(config, features);
       for (const OpTime& op : profile.Collect()) {
         if (op.name.rfind("mmdet::onednn_conv", 0) == 0) fused_calls += op.calls;
       }

@@ -29,6 +29,7 @@ absl::StatusOr<std::vector<ImageResult>> TwoStageDetector::Test(
   const std::vector<torch::Tensor> x = ExtractFeat(img);
   const std::vector<torch::Tensor> proposals =
       rpn_head_->GetProposals(DenseForward(*rpn_head_, x), metas, test_cfg_.rpn());
+  roi_head_->set_head_dtype(feature_dtype());
   return roi_head_->SimpleTest(x, metas, proposals, test_cfg_.rcnn(), rescale);
 }
 
@@ -58,6 +59,7 @@ absl::StatusOr<ImageResult> TwoStageDetector::TestAug(const std::vector<torch::T
                                                 {metas[v]}, test_cfg_.rpn())[0]);
   }
   const torch::Tensor merged = MergeAugProposals(proposals, metas, test_cfg_.rpn());
+  roi_head_->set_head_dtype(feature_dtype());
   return roi_head_->AugTest(feats, metas, merged, test_cfg_.rcnn(), rescale);
 }
 

@@ -45,6 +45,16 @@ class RoIHeadImpl : public torch::nn::Module {
                               const std::vector<ImageMeta>& metas,
                               const torch::Tensor& proposals,
                               const config::DetectionTestConfig& cfg, bool rescale) = 0;
+
+  // The precision of the box and mask heads' layers at test time (the detector's feature
+  // dtype: test --bf16 / --fp16): reduced, they run under autocast as MMDetection's fp16 runs
+  // them (auto_fp16 on the heads' forward, RoIAlign in float32, force_fp32 on decoding and
+  // post-processing). Training always runs them in float32.
+  void set_head_dtype(at::ScalarType dtype) { head_dtype_ = dtype; }
+  at::ScalarType head_dtype() const { return head_dtype_; }
+
+ private:
+  at::ScalarType head_dtype_ = at::kFloat;
 };
 
 // Factories take the config member's path ("model.faster_rcnn.roi_head.standard_roi_head").

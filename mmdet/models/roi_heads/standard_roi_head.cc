@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status.h"
 #include "mmdet/core/status_macros.h"
+#include "mmdet/models/layers/autocast.h"
 #include "mmdet/models/post_processing/bbox_nms.h"
 #include "mmdet/models/post_processing/merge_augs.h"
 #include "mmdet/models/task_modules/bbox_transforms.h"
@@ -106,6 +107,27 @@ absl::StatusOr<LossMap> StandardRoIHeadImpl::ForwardTrain(
   return losses;
 }
 
+std::pair<torch::Tensor, torch::Tensor> StandardRoIHeadImpl::TestBBoxForward(
+    const torch::Tensor& bbox_feats) {
+  if (head_dtype() == at::kFloat) return bbox_head_->forward(bbox_feats);
+  std::pair<torch::Tensor, torch::Tensor> out;
+  {
+    AutocastScope autocast(bbox_feats.device().type(), head_dtype());
+    out = bbox_head_->forward(bbox_feats);
+  }
+  return {out.first.to(at::kFloat), out.second.to(at::kFloat)};
+}
+
+torch::Tensor StandardRoIHeadImpl::TestMaskForward(const torch::Tensor& mask_feats) {
+  if (head_dtype() == at::kFloat) return mask_head_->forward(mask_feats);
+  torch::Tensor out;
+  {
+    AutocastScope autocast(mask_feats.device().type(), head_dtype());
+    out = mask_head_->forward(mask_feats);
+  }
+  return out.to(at::kFloat);
+}
+
 std::vector<ImageResult> StandardRoIHeadImpl::SimpleTest(
     const std::vector<torch::Tensor>& feats, const std::vector<ImageMeta>& metas,
     const std::vector<torch::Tensor>& proposals, const config::DetectionTestConfig& cfg,
@@ -114,7 +136,7 @@ std::vector<ImageResult> StandardRoIHeadImpl::SimpleTest(
   std::vector<torch::Tensor> boxes;
   for (const auto& p : proposals) boxes.push_back(p.narrow(1, 0, 4));
   const torch::Tensor rois = Bbox2Roi(boxes);
-  auto [cls_score, bbox_pred] = bbox_head_->forward(bbox_roi_extractor_->forward(feats, rois));
+  auto [cls_score, bbox_pred] = TestBBoxForward(bbox_roi_extractor_->forward(feats, rois));
   std::vector<ImageResult> results;
   int64_t start = 0;
   for (size_t i = 0; i < metas.size(); ++i) {
@@ -146,7 +168,7 @@ std::vector<ImageResult> StandardRoIHeadImpl::SimpleTest(
         std::vector<torch::Tensor> per_image(i + 1, torch::zeros({0, 4}, input_boxes.options()));
         per_image[i] = input_boxes;  // image index i in the RoIs
         const torch::Tensor mask_rois = Bbox2Roi(per_image);
-        const torch::Tensor mask_pred = mask_head_->forward(mask_roi_extractor_->forward(feats, mask_rois));
+        const torch::Tensor mask_pred = TestMaskForward(mask_roi_extractor_->forward(feats, mask_rois));
         result.masks = mask_head_->GetSegMasks(mask_pred.sigmoid(), paste_boxes, det.labels, img_h, img_w,
                                                cfg.mask_thr_binary());
       }
@@ -176,7 +198,7 @@ ImageResult StandardRoIHeadImpl::AugTest(const std::vector<std::vector<torch::Te
     const torch::Tensor boxes = BboxMapping(proposals.narrow(1, 0, 4), meta.img_shape,
                                             meta.scale_factor, meta.flip, meta.flip_direction);
     const torch::Tensor rois = Bbox2Roi({boxes});
-    auto [cls_score, bbox_pred] = bbox_head_->forward(bbox_roi_extractor_->forward(feats[v], rois));
+    auto [cls_score, bbox_pred] = TestBBoxForward(bbox_roi_extractor_->forward(feats[v], rois));
     auto [bboxes, scores] = bbox_head_->DecodeBBoxes(rois, cls_score, bbox_pred, meta);
     aug_bboxes.push_back(bboxes);
     aug_scores.push_back(scores);
@@ -203,7 +225,7 @@ ImageResult StandardRoIHeadImpl::AugTest(const std::vector<std::vector<torch::Te
     const torch::Tensor boxes = BboxMapping(det.dets.narrow(1, 0, 4), meta.img_shape,
                                             meta.scale_factor, meta.flip, meta.flip_direction);
     const torch::Tensor mask_pred =
-        mask_head_->forward(mask_roi_extractor_->forward(feats[v], Bbox2Roi({boxes})));
+        TestMaskForward(mask_roi_extractor_->forward(feats[v], Bbox2Roi({boxes})));
     aug_masks.push_back(mask_pred.sigmoid());
   }
   // v2.0 pastes at ori_shape with the original-frame boxes (scale_factor 1), rescale or not.

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,6 +58,10 @@ class StandardRoIHeadImpl : public RoIHeadImpl {
  protected:
   StandardRoIHeadImpl() = default;
   absl::Status EnsureTrainModules(const config::AssignConfig& cfg);
+  // The heads' forward at test time, under autocast in head_dtype() when that is reduced,
+  // their outputs back in float32.
+  std::pair<torch::Tensor, torch::Tensor> TestBBoxForward(const torch::Tensor& bbox_feats);
+  torch::Tensor TestMaskForward(const torch::Tensor& mask_feats);
 
   std::shared_ptr<RoIExtractorImpl> bbox_roi_extractor_, mask_roi_extractor_;
   std::shared_ptr<BBoxHeadImpl> bbox_head_;
