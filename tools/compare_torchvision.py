@@ -105,7 +105,9 @@ def torchvision_times(args):
                       '(torchvision channels-last)'] = median_time(lambda: model([image]), r)
         # Reduced precision as ours (`test --channels-last --bf16`): channels-last, the
         # backbone, FPN and RPN head under bfloat16 autocast, the RoI heads and
-        # post-processing in float32 (torchvision's NMS has no bfloat16 kernel).
+        # post-processing in float32 (torchvision's NMS has no bfloat16 kernel), the box head's
+        # fcs under autocast too (ours runs the RoI heads' layers in bfloat16, as MMDetection's
+        # fp16 mode), RoIAlign in float32.
         class Bf16Features(torch.nn.Module):
             def __init__(self, body):
                 super().__init__()
@@ -128,10 +130,22 @@ def torchvision_times(args):
                     logits, deltas = self.head(x)
                 return [t.float() for t in logits], [t.float() for t in deltas]
 
+        class Bf16BoxHead(torch.nn.Module):
+            def __init__(self, head):
+                super().__init__()
+                self.head = head
+
+            def forward(self, x):
+                with torch.autocast('cpu', dtype=torch.bfloat16):
+                    out = self.head(x)
+                return tuple(t.float() for t in out) if isinstance(out, tuple) else out.float()
+
         def bf16(model):
             model = model.to(memory_format=torch.channels_last)
             model.backbone = Bf16Features(model.backbone)
             model.rpn.head = Bf16RpnHead(model.rpn.head)
+            model.roi_heads.box_head = Bf16BoxHead(model.roi_heads.box_head)
+            model.roi_heads.box_predictor = Bf16BoxHead(model.roi_heads.box_predictor)
             return model
 
         model = bf16(FasterRCNN(backbone(), num_classes=81, **test_kw).eval())
