@@ -119,33 +119,28 @@ def torchvision_times(args):
                     features = self.body(x)
                 return {k: v.float() for k, v in features.items()}
 
-        # And the RPN head (`--bf16` runs the dense head under autocast too).
-        class Bf16RpnHead(torch.nn.Module):
+        # And the RPN head (`--bf16` runs the dense head under autocast too) and the box head:
+        # a module under autocast, its outputs (tensors, lists, tuples of them) back in float32.
+        def to_float(out):
+            if isinstance(out, (list, tuple)):
+                return type(out)(to_float(t) for t in out)
+            return out.float()
+
+        class Bf16Head(torch.nn.Module):
             def __init__(self, head):
                 super().__init__()
                 self.head = head
 
             def forward(self, x):
                 with torch.autocast('cpu', dtype=torch.bfloat16):
-                    logits, deltas = self.head(x)
-                return [t.float() for t in logits], [t.float() for t in deltas]
-
-        class Bf16BoxHead(torch.nn.Module):
-            def __init__(self, head):
-                super().__init__()
-                self.head = head
-
-            def forward(self, x):
-                with torch.autocast('cpu', dtype=torch.bfloat16):
-                    out = self.head(x)
-                return tuple(t.float() for t in out) if isinstance(out, tuple) else out.float()
+                    return to_float(self.head(x))
 
         def bf16(model):
             model = model.to(memory_format=torch.channels_last)
             model.backbone = Bf16Features(model.backbone)
-            model.rpn.head = Bf16RpnHead(model.rpn.head)
-            model.roi_heads.box_head = Bf16BoxHead(model.roi_heads.box_head)
-            model.roi_heads.box_predictor = Bf16BoxHead(model.roi_heads.box_predictor)
+            model.rpn.head = Bf16Head(model.rpn.head)
+            model.roi_heads.box_head = Bf16Head(model.roi_heads.box_head)
+            model.roi_heads.box_predictor = Bf16Head(model.roi_heads.box_predictor)
             return model
 
         model = bf16(FasterRCNN(backbone(), num_classes=81, **test_kw).eval())

@@ -24,6 +24,26 @@ at::Tensor Reference(const at::Tensor& x, const at::Tensor& weight, const at::Te
   return y;
 }
 
+// A case's input, weights and bias (channels-last, as ToChannelsLast leaves them), and a
+// residual of the output's shape in `residual_type` when the case has one.
+struct Operands {
+  at::Tensor x, weight, bias, residual;
+};
+Operands MakeOperands(const Case& c, uint64_t seed, at::ScalarType residual_type) {
+  torch::manual_seed(seed);
+  const auto cl = at::MemoryFormat::ChannelsLast;
+  Operands o;
+  o.x = torch::randn({c.n, c.cin, c.h, c.w}).contiguous(cl);
+  o.weight = (torch::randn({c.cout, c.cin, c.k, c.k}) * 0.1).contiguous(cl);
+  if (c.bias) o.bias = torch::randn({c.cout});
+  if (c.residual) {
+    const at::Tensor y = at::conv2d(o.x, o.weight, o.bias, {c.stride, c.stride}, {c.pad, c.pad},
+                                    {c.dilation, c.dilation});
+    o.residual = torch::randn(y.sizes()).to(residual_type).contiguous(cl);
+  }
+  return o;
+}
+
 class OneDnnConvTest : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
@@ -34,15 +54,9 @@ class OneDnnConvTest : public ::testing::TestWithParam<Case> {
 
 TEST_P(OneDnnConvTest, BitIdenticalToAtenConvAddRelu) {
   const Case c = GetParam();
-  torch::manual_seed(3);
   torch::NoGradGuard no_grad;
   const auto cl = at::MemoryFormat::ChannelsLast;
-  const at::Tensor x = torch::randn({c.n, c.cin, c.h, c.w}).contiguous(cl);
-  const at::Tensor weight = (torch::randn({c.cout, c.cin, c.k, c.k}) * 0.1).contiguous(cl);
-  const at::Tensor bias = c.bias ? torch::randn({c.cout}) : at::Tensor();
-  const at::Tensor ref0 = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
-                                     {c.dilation, c.dilation});
-  const at::Tensor residual = c.residual ? torch::randn(ref0.sizes()).contiguous(cl) : at::Tensor();
+  const auto [x, weight, bias, residual] = MakeOperands(c, 3, at::kFloat);
   const at::Tensor expected = Reference(x, weight, bias, c, residual);
 
   OneDnnConv conv;
@@ -74,16 +88,9 @@ INSTANTIATE_TEST_SUITE_P(
 // relu_): the same bits, the residual sum included (it stays ATen's op after the primitive).
 TEST_P(OneDnnConvTest, Bf16AutocastBitIdenticalToAtenAutocast) {
   const Case c = GetParam();
-  torch::manual_seed(4);
   torch::NoGradGuard no_grad;
   const auto cl = at::MemoryFormat::ChannelsLast;
-  const at::Tensor x = torch::randn({c.n, c.cin, c.h, c.w}).contiguous(cl);
-  const at::Tensor weight = (torch::randn({c.cout, c.cin, c.k, c.k}) * 0.1).contiguous(cl);
-  const at::Tensor bias = c.bias ? torch::randn({c.cout}) : at::Tensor();
-  const at::Tensor shape = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
-                                      {c.dilation, c.dilation});
-  const at::Tensor residual =
-      c.residual ? torch::randn(shape.sizes()).to(at::kBFloat16).contiguous(cl) : at::Tensor();
+  const auto [x, weight, bias, residual] = MakeOperands(c, 4, at::kBFloat16);
   at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
   at::autocast::set_cpu_enabled(true);
   at::Tensor expected = at::conv2d(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
