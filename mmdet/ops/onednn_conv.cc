@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <string>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -13,8 +13,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "ATen/Parallel.h"
-#include "ATen/record_function.h"
 #include "ATen/autocast_mode.h"
+#include "ATen/record_function.h"
 #endif
 
 namespace mmdet::ops {
