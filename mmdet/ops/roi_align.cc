@@ -12,7 +12,7 @@ TORCH_LIBRARY_FRAGMENT(mmdet, m) {
   m.def(
       "_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, "
       "int pooled_width, int batch_size, int channels, int height, int width, "
-      "int sampling_ratio, bool aligned) -> Tensor");
+      "int sampling_ratio, bool aligned, bool channels_last=False) -> Tensor");
 }
 
 at::Tensor RoiAlign(const at::Tensor& input, const at::Tensor& rois, double spatial_scale,

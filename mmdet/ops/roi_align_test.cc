@@ -155,6 +155,31 @@ TEST(RoiAlignTest, ChannelsLastPathIsBitIdenticalToChannelMajor) {
   SetRoiAlignCpuLayoutForTesting(RoiAlignCpuLayout::kAuto);
 }
 
+// The input gradient comes back in the input's layout (autograd sums it with the feature
+// map's other gradients, which are NHWC for an NHWC map), with the NCHW input's values, from
+// either kernel and with no RoIs.
+TEST(RoiAlignTest, ChannelsLastInputGetsAChannelsLastGradient) {
+  at::manual_seed(12);
+  const at::Tensor input = at::randn({2, 8, 19, 27});
+  const at::Tensor rois =
+      at::tensor({0.f, 1.f, 2.f, 60.f, 50.f, 1.f, 10.f, 5.f, 90.f, 70.f}).reshape({2, 5});
+  const at::Tensor weights = at::randn({2, 8, 7, 7});
+  for (RoiAlignCpuLayout layout : {RoiAlignCpuLayout::kAuto, RoiAlignCpuLayout::kChannelMajor}) {
+    SetRoiAlignCpuLayoutForTesting(layout);
+    at::Tensor nchw = input.clone().requires_grad_(true);
+    (RoiAlign(nchw, rois, 0.25, 7, 7, 2, true) * weights).sum().backward();
+    at::Tensor nhwc = input.contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+    (RoiAlign(nhwc, rois, 0.25, 7, 7, 2, true) * weights).sum().backward();
+    EXPECT_TRUE(nchw.grad().is_contiguous());
+    EXPECT_TRUE(nhwc.grad().is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(at::equal(nchw.grad(), nhwc.grad()));
+    at::Tensor none = input.contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+    RoiAlign(none, at::zeros({0, 5}), 0.25, 7, 7, 2, true).sum().backward();
+    EXPECT_TRUE(none.grad().is_contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  SetRoiAlignCpuLayoutForTesting(RoiAlignCpuLayout::kAuto);
+}
+
 TEST(RoiAlignTest, EmptyRoisAndErrors) {
   at::Tensor input = at::rand({1, 4, 5, 5}).requires_grad_(true);
   at::Tensor out = RoiAlign(input, at::zeros({0, 5}), 1.0, 7, 7, 2, true);

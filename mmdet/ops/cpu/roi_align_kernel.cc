@@ -276,12 +276,12 @@ at::Tensor RoiAlignBackwardCpu(const at::Tensor& grad, const at::Tensor& rois,
                                double spatial_scale, int64_t pooled_height,
                                int64_t pooled_width, int64_t batch_size, int64_t channels,
                                int64_t height, int64_t width, int64_t sampling_ratio,
-                               bool aligned) {
+                               bool aligned, bool channels_last) {
   TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, "roi_align backward: rois must be [K, 5]");
   TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois.size(0),
               "roi_align backward: grad must be [K, C, PH, PW], got ", grad.sizes());
   at::Tensor rois_c = rois.contiguous();
-  if (grad.numel() > 0 && UseChannelsLast(batch_size, channels, height, width, false,
+  if (grad.numel() > 0 && UseChannelsLast(batch_size, channels, height, width, channels_last,
                                           rois.size(0), pooled_height, pooled_width,
                                           sampling_ratio)) {
     at::Tensor grad_map = at::zeros({batch_size, height, width, channels}, grad.options());
@@ -292,10 +292,14 @@ at::Tensor RoiAlignBackwardCpu(const at::Tensor& grad, const at::Tensor& rois,
           height, width, static_cast<scalar_t>(spatial_scale), pooled_height, pooled_width,
           sampling_ratio, aligned, grad_map.data_ptr<scalar_t>());
     });
-    return grad_map.permute({0, 3, 1, 2}).contiguous();
+    // [B, C, H, W] with channels-last strides: as is when asked for, else NCHW.
+    const at::Tensor grad_input = grad_map.permute({0, 3, 1, 2});
+    return channels_last ? grad_input : grad_input.contiguous();
   }
+  // The channel-major kernel (fewer than 4 channels, or forced) writes NCHW.
+  const auto layout = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad.options());
-  if (grad.numel() == 0) return grad_input;
+  if (grad.numel() == 0) return grad_input.contiguous(layout);
   AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "roi_align_backward_cpu", [&] {
     RoiAlignBackwardImpl<scalar_t>(grad.data_ptr<scalar_t>(), rois_c.data_ptr<scalar_t>(),
                                   rois.size(0), channels, height, width,
@@ -304,7 +308,7 @@ at::Tensor RoiAlignBackwardCpu(const at::Tensor& grad, const at::Tensor& rois,
                                   grad_input.data_ptr<scalar_t>(), grad.stride(0),
                                   grad.stride(1), grad.stride(2), grad.stride(3));
   });
-  return grad_input;
+  return grad_input.contiguous(layout);
 }
 
 }  // namespace

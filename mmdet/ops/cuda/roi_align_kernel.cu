@@ -109,14 +109,16 @@ at::Tensor RoiAlignBackwardCuda(const at::Tensor& grad, const at::Tensor& rois,
                                 double spatial_scale, int64_t pooled_height,
                                 int64_t pooled_width, int64_t batch_size, int64_t channels,
                                 int64_t height, int64_t width, int64_t sampling_ratio,
-                                bool aligned) {
+                                bool aligned, bool channels_last) {
   TORCH_CHECK(grad.is_cuda() && rois.is_cuda(), "roi_align backward: CUDA tensors expected");
+  // channels_last: the gradient in the feature map's NHWC layout (the kernel writes NCHW).
+  const auto layout = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
   TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois.size(0),
               "roi_align backward: grad must be [K, C, PH, PW], got ", grad.sizes());
   at::cuda::CUDAGuard guard(grad.device());
   at::Tensor grad_input = at::zeros({batch_size, channels, height, width}, grad.options());
   const int64_t total = grad.numel();
-  if (total == 0) return grad_input;
+  if (total == 0) return grad_input.contiguous(layout);
   at::Tensor rois_c = rois.contiguous();
   cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "roi_align_backward_cuda", [&] {
@@ -127,7 +129,7 @@ at::Tensor RoiAlignBackwardCuda(const at::Tensor& grad, const at::Tensor& rois,
         grad.stride(2), grad.stride(3));
   });
   AT_CUDA_CHECK(cudaGetLastError());
-  return grad_input;
+  return grad_input.contiguous(layout);
 }
 
 }  // namespace
