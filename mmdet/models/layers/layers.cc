@@ -9,8 +9,8 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
 #include "torch/nn/init.h"
-#include "torch/version.h"
 #include "torch/nn/modules/batchnorm.h"
+#include "torch/version.h"
 
 namespace mmdet::models {
 
