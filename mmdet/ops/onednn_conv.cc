@@ -57,7 +57,8 @@ struct Primitive {
   dnnl::convolution_forward conv;
 };
 
-// A tensor's identity and version: the packed weights are stale once either changes.
+// The weight tensor's identity and version: the packed weights are stale once either changes.
+// (The bias is read from its tensor on every call.)
 struct Version {
   const void* impl = nullptr;
   const void* data = nullptr;
@@ -77,7 +78,7 @@ constexpr size_t kMaxPrimitives = 8;
 
 struct OneDnnConv::State {
   std::mutex mu;
-  Version weight_version, bias_version;
+  Version weight_version;
   Dims weight_dims, stride, padding, dilation;
   bool has_bias = false;
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;  // by oneDNN's weights layout
@@ -85,10 +86,9 @@ struct OneDnnConv::State {
   int64_t reorders = 0;
 
   // Drops what depends on the weights' values or on the convolution's parameters.
-  void Reset(const at::Tensor& weight, const at::Tensor& b, Dims s, Dims p, Dims d) {
-    if (!(weight_version == Version::Of(weight)) || !(bias_version == Version::Of(b))) {
+  void Reset(const at::Tensor& weight, bool bias, Dims s, Dims p, Dims d) {
+    if (!(weight_version == Version::Of(weight))) {
       weight_version = Version::Of(weight);
-      bias_version = Version::Of(b);
       packed.clear();
     }
     if (s != stride || p != padding || d != dilation ||
@@ -100,8 +100,8 @@ struct OneDnnConv::State {
       primitives.clear();
       packed.clear();
     }
-    if (b.defined() != has_bias) {
-      has_bias = b.defined();
+    if (bias != has_bias) {
+      has_bias = bias;
       primitives.clear();
     }
   }
@@ -129,8 +129,8 @@ struct OneDnnConv::State {
                   dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
                   weights_any, dst_md, stride, onednn_dilation, padding, padding);
     dnnl::post_ops ops;
-    // "sum" adds the destination's previous contents (the residual, copied there) to the
-    // biased accumulator: one float addition, as ATen's add_ after the convolution.
+    // "sum" adds the destination's previous contents (the residual: a copy, or its own memory)
+    // to the biased accumulator: one float addition, as ATen's add_ after the convolution.
     if (key.sum) ops.append_sum(1.f);
     if (key.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     dnnl::primitive_attr attr;
@@ -228,7 +228,7 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
                   std::vector<c10::IValue>());
 
   const auto cl = at::MemoryFormat::ChannelsLast;
-  // Autocast's casts (round to nearest even, as oneDNN's reorder of the weights).
+  // Autocast's casts, by ATen (as Packed casts the weights).
   const at::Tensor src = x.scalar_type() == type ? x : x.to(type, false, false, cl);
   const at::Tensor b = !bias.defined() ? at::Tensor() : bias.to(type).contiguous();
   // In bfloat16 ATen rounds the convolution's output before the residual sum; so the sum (and
@@ -249,7 +249,8 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
   std::lock_guard<std::mutex> lock(state_->mu);
   try {
     State& s = *state_;
-    s.Reset(weight, bias, Dims(stride.begin(), stride.end()), Dims(padding.begin(), padding.end()),
+    s.Reset(weight, bias.defined(), Dims(stride.begin(), stride.end()),
+            Dims(padding.begin(), padding.end()),
             Dims(dilation.begin(), dilation.end()));
     const Primitive& p =
         s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, fuse_sum, fuse_relu}, dst_dims);

@@ -63,6 +63,7 @@ class ResBlock : public nn::Module {
       block->register_module(norm.name, norm.ptr);
       block->norms_.push_back(std::move(norm));
     }
+    block->fast_.resize(block->convs_.size() + 1);
     if (o.stride != 1 || o.inplanes != out_planes) {
       nn::Sequential downsample;
       int64_t conv_stride = o.stride;
@@ -144,7 +145,7 @@ class ResBlock : public nn::Module {
   nn::Conv2d downsample_conv_{nullptr};  // downsample's conv when it is [conv, norm]
   std::shared_ptr<nn::Module> downsample_norm_;
   // The fused inference path's state: one per conv in convs_, then the downsample's.
-  std::vector<ops::OneDnnConv> fast_ = std::vector<ops::OneDnnConv>(4);
+  std::vector<ops::OneDnnConv> fast_;
 };
 
 class ResNetImpl : public BackboneImpl {

@@ -129,7 +129,6 @@ absl::StatusOr<std::shared_ptr<ConvModuleImpl>> ConvModuleImpl::Create(
   if (m->has_norm_) {
     MMDET_ASSIGN_OR_RETURN(NormLayer norm, BuildNormLayer(*o.norm_cfg, o.out_channels));
     m->register_module(norm.name, norm.ptr);
-    m->norm_ptr_ = norm.ptr;
     m->norm_ = std::move(norm.module);
   }
   m->relu_ = o.relu;
@@ -173,7 +172,7 @@ torch::Tensor ConvSumRelu(torch::nn::Conv2d& conv, ops::OneDnnConv& fast, const 
 
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
   // A folded norm is the identity (and FlopsCount still counts it, as MMDetection's hooks).
-  if (!has_norm_ || (FoldableNorm::IsFolded(norm_ptr_.get()) && ActiveFlopsCount() == nullptr)) {
+  if (!has_norm_ || (FoldableNorm::IsFolded(norm_.ptr().get()) && ActiveFlopsCount() == nullptr)) {
     return ConvSumRelu(conv_, fast_, x, torch::Tensor(), relu_, this);
   }
   torch::Tensor y = Counted(conv_, x);

@@ -149,7 +149,6 @@ class ConvModuleImpl : public torch::nn::Module {
   ConvModuleImpl() = default;
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::AnyModule norm_;
-  std::shared_ptr<torch::nn::Module> norm_ptr_;
   ops::OneDnnConv fast_;
   bool has_norm_ = false;
   bool relu_ = true;
