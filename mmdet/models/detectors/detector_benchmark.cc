@@ -4,7 +4,8 @@
 //                           _channels_last: NHWC, as test --channels-last;
 //                           _no_mkldnn: ATen's convolutions with oneDNN switched off;
 //                           _aten: without mmdet/ops/onednn_conv's fused primitives)
-//   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216
+//   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216 (_aten: bfloat16
+//                           without mmdet/ops/autocast_conv's 1x1 convolutions)
 //   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
 //                           2 images at 256x320
 // Random weights (speed does not depend on them); intra-op threads = hardware threads.
@@ -134,8 +135,11 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
 }
 
 void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w,
-                  bool channels_last = false, at::ScalarType features = at::kFloat) {
+                  bool channels_last = false, at::ScalarType features = at::kFloat,
+                  bool onednn = true) {
   Setup s = Make(config, 2, h, w, BenchDevice());
+  // _aten: without mmdet/ops/autocast_conv's 1x1 convolutions (bfloat16 training).
+  ops::SetOneDnnConvEnabled(onednn);
   s.model->train();
   if (channels_last) ToChannelsLast(*s.model);
   s.model->set_feature_dtype(features);
@@ -154,6 +158,7 @@ void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h,
     auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
     if (losses.ok()) TotalLoss(*losses).backward();
   });
+  ops::SetOneDnnConvEnabled(true);
 }
 
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn,
@@ -218,6 +223,10 @@ BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last_bf16,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,
                   true, at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last_bf16_aten,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,
+                  true, at::kBFloat16, false)
     ->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn_channels_last,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216,

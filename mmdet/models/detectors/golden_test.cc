@@ -27,6 +27,7 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
+#include "mmdet/ops/autocast_conv.h"
 #include "mmdet/ops/onednn_conv.h"
 
 namespace mmdet::models {
@@ -347,6 +348,84 @@ TEST(GoldenOutputTest, FusedOneDnnConvolutionsAreBitIdenticalToAten) {
     EXPECT_EQ(fused, aten);
   }
   at::set_num_threads(threads);
+}
+
+
+// One bfloat16 channels-last training step (train --channels-last --bf16): the losses (as text)
+// and every parameter's gradient by name.
+struct Bf16Step {
+  std::vector<std::string> losses;
+  std::map<std::string, torch::Tensor> grads;
+  int64_t gemm_calls = 0;  // mmdet::conv1x1_weight_grad's
+};
+
+Bf16Step Bf16TrainStep(const std::string& config) {
+  Bf16Step step;
+  auto model = Build(config);
+  if (!model) return step;
+  model->train();
+  EXPECT_GT(ToChannelsLast(*model), 0);
+  model->set_feature_dtype(at::kBFloat16);
+  const Input in = MakeInput();
+  OpProfile profile;
+  torch::manual_seed(5);
+  auto losses = model->ForwardTrain(in.img, in.metas, in.gt);
+  EXPECT_TRUE(losses.ok()) << losses.status();
+  if (!losses.ok()) return step;
+  char buf[128];
+  for (const auto& [name, value] : *losses) {
+    std::snprintf(buf, sizeof buf, "loss %s %.9g", name.c_str(), value.item<double>());
+    step.losses.push_back(buf);
+  }
+  TotalLoss(*losses).backward();
+  for (const OpTime& op : profile.Collect()) {
+    if (op.name == "mmdet::conv1x1_weight_grad") step.gemm_calls += op.calls;
+  }
+  for (const auto& item : model->named_parameters()) {
+    if (item.value().grad().defined()) step.grads[item.key()] = item.value().grad();
+  }
+  return step;
+}
+
+// mmdet/ops/autocast_conv's 1x1 training convolutions against ATen's autocast ones: the same
+// losses and input gradients bit for bit, so every gradient but those of the 1x1 convolutions
+// under autocast is identical; theirs are float sums where ATen's are rounded to bfloat16.
+TEST(GoldenOutputTest, Bf16TrainingConvolutionsKeepAutocastsNumbers) {
+  if (!ops::OneDnnConvBuilt()) GTEST_SKIP() << "this build has no oneDNN headers";
+  for (const char* config : kConfigs) {
+    SCOPED_TRACE(config);
+    ops::SetOneDnnConvEnabled(false);
+    const Bf16Step aten = Bf16TrainStep(config);
+    ops::SetOneDnnConvEnabled(true);
+    const Bf16Step ours = Bf16TrainStep(config);
+    if (ours.gemm_calls == 0) {
+      // No bfloat16 matmul on this CPU: the path declined, and ATen ran.
+      EXPECT_EQ(ours.losses, aten.losses);
+      continue;
+    }
+    ASSERT_GE(aten.losses.size(), 2u);
+    EXPECT_EQ(ours.losses, aten.losses);
+    EXPECT_EQ(aten.gemm_calls, 0);
+    ASSERT_EQ(ours.grads.size(), aten.grads.size());
+    int64_t same = 0, within_rounding = 0;
+    for (const auto& [name, g] : aten.grads) {
+      ASSERT_TRUE(ours.grads.count(name)) << name;
+      const torch::Tensor& o = ours.grads.at(name);
+      if (torch::equal(o, g)) {
+        ++same;
+      } else {
+        // bfloat16 keeps 8 significant bits: ATen's value is the float one rounded.
+        EXPECT_TRUE(torch::allclose(o, g, 1.0 / 128, 1e-6 * g.abs().max().item<double>()))
+            << name << ": " << (o - g).abs().max().item<double>();
+        ++within_rounding;
+      }
+    }
+    EXPECT_GT(same, within_rounding) << "too many gradients moved";
+    EXPECT_GT(within_rounding, 0) << "no 1x1 weight gradient came from the GEMM";
+    // the three strided downsample convolutions, and the FPN's four laterals (three in
+    // RetinaNet's, which starts at C3).
+    EXPECT_EQ(ours.gemm_calls, std::string(config).find("retinanet") == std::string::npos ? 7 : 6);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "mmdet/models/layers/flops.h"
 
 #include "mmdet/models/layers/layers.h"
+#include "mmdet/ops/autocast_conv.h"
 #include "mmdet/ops/max_pool.h"
 #include "torch/nn/module.h"
 #include "torch/nn/modules/activation.h"
@@ -75,14 +76,34 @@ void CountModuleCall(const torch::nn::Module& module, const torch::Tensor& input
   if (flops >= 0) count->Add(&module, "", flops);
 }
 
+namespace {
+torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
+  const auto& o = conv.options;
+  if (const auto* padding = ExplicitZeroPadding(o)) {
+    if (auto y = ops::AutocastTrainConv1x1(x, conv.weight, conv.bias, *o.stride(), **padding,
+                                           *o.dilation(), o.groups())) {
+      return *std::move(y);
+    }
+  }
+  return conv.forward(x);
+}
+}  // namespace
+
+torch::Tensor Counted(torch::nn::Conv2d& conv, const torch::Tensor& x) {
+  torch::Tensor y = ConvForward(*conv, x);
+  if (active != nullptr) CountModuleCall(*conv, x, y);
+  return y;
+}
+
 torch::Tensor Counted(torch::nn::AnyModule& module, const torch::Tensor& x) {
-  torch::Tensor y = module.forward(x);
+  auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(module.ptr().get());
+  torch::Tensor y = conv != nullptr ? ConvForward(*conv, x) : module.forward(x);
   if (active != nullptr) CountModuleCall(*module.ptr(), x, y);
   return y;
 }
 
 torch::Tensor Counted(torch::nn::Sequential& seq, const torch::Tensor& x) {
-  if (active == nullptr) return seq->forward(x);
+  // Module by module (a downsample's convolution goes through ConvForward).
   torch::Tensor y = x;
   for (auto& module : *seq) y = Counted(module, y);
   return y;

@@ -28,6 +28,7 @@
 #include "torch/nn/module.h"
 #include "torch/nn/modules/container/any.h"
 #include "torch/nn/modules/container/sequential.h"
+#include "torch/nn/modules/conv.h"
 
 namespace mmdet::models {
 
@@ -68,7 +69,10 @@ torch::Tensor Counted(Holder& holder, const torch::Tensor& x) {
   if (ActiveFlopsCount() != nullptr) CountModuleCall(*holder.ptr(), x, y);
   return y;
 }
-// An AnyModule's forward(x), counted.
+// A convolution's forward(x), counted; in bfloat16 autocast training a 1x1 one runs as
+// mmdet/ops/autocast_conv.h's (the same forward, a faster weight gradient).
+torch::Tensor Counted(torch::nn::Conv2d& conv, const torch::Tensor& x);
+// An AnyModule's forward(x), counted (a Conv2d's as the overload above).
 torch::Tensor Counted(torch::nn::AnyModule& module, const torch::Tensor& x);
 // Each module of `seq` in turn (nn::Sequential's forward), each counted.
 torch::Tensor Counted(torch::nn::Sequential& seq, const torch::Tensor& x);

@@ -150,14 +150,17 @@ const T* PaddingGetIf(const V* v) {
 }
 }  // namespace
 
+const torch::ExpandingArray<2>* ExplicitZeroPadding(const torch::nn::detail::ConvNdOptions<2>& o) {
+  if (PaddingGetIf<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) return nullptr;
+  return PaddingGetIf<torch::ExpandingArray<2>>(&o.padding());
+}
+
 torch::Tensor ConvSumRelu(torch::nn::Conv2d& conv, ops::OneDnnConv& fast, const torch::Tensor& x,
                           const torch::Tensor& residual, bool relu,
                           const torch::nn::Module* relu_owner, bool residual_is_ours) {
   const auto& o = conv->options;
-  // Explicit zero padding only (an ExpandingArray, not kValid or kSame; padding_mode kZeros).
-  const auto* padding = PaddingGetIf<torch::ExpandingArray<2>>(&o.padding());
+  const auto* padding = ExplicitZeroPadding(o);
   if (ActiveFlopsCount() == nullptr && padding != nullptr &&
-      PaddingGetIf<torch::enumtype::kZeros>(&o.padding_mode()) != nullptr &&
       x.is_contiguous(at::MemoryFormat::ChannelsLast)) {
     if (auto y = fast.Forward(x, conv->weight, conv->bias, *o.stride(), **padding, *o.dilation(),
                               o.groups(), residual, relu, residual_is_ours)) {

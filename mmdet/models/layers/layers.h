@@ -118,6 +118,10 @@ bool IsBatchNorm(const torch::nn::Module& module);
 // a + b instead, keeping out-of-place type promotion. The same values either way.
 torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b);
 
+// The padding of a convolution padded explicitly with zeros (an ExpandingArray, not kValid or
+// kSame; padding_mode kZeros), or null: what oneDNN's convolutions can take.
+const torch::ExpandingArray<2>* ExplicitZeroPadding(const torch::nn::detail::ConvNdOptions<2>& o);
+
 // conv(x) [+ residual] [then an in-place ReLU: counted as `relu_owner`'s nn.ReLU, or a functional
 // F.relu when that is null] for a convolution with no norm after it, or a folded one. In
 // float32 channels-last inference it is one oneDNN primitive (`fast` holds its packed weights;
