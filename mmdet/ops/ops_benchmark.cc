@@ -11,6 +11,7 @@
 
 #include "mmdet/ops/bbox_overlaps.h"
 #include "mmdet/ops/focal_loss.h"
+#include "mmdet/ops/frozen_bn.h"
 #include "mmdet/ops/mask_util.h"
 #include "mmdet/ops/max_pool.h"
 #include "mmdet/ops/nms.h"
@@ -128,6 +129,33 @@ void BM_MaxPool2d(benchmark::State& state, bool aten) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(aten ? at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1})
                                   : MaxPool2d(x, 3, 2, 1));
+  }
+}
+
+// ResNet's bn -> ReLU with frozen statistics on a P2-sized map (2 x 256 x 200 x 304), forward
+// and backward of a trained step (/forward: inference, no gradient): ours (one pass each way)
+// / ATen's batch_norm + relu_.
+void BM_FrozenBnRelu(benchmark::State& state, bool aten, bool channels_last, bool bf16) {
+  at::manual_seed(0);
+  const auto format = channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  at::Tensor x = at::randn({2, 256, 200, 304}).to(bf16 ? at::kBFloat16 : at::kFloat)
+                     .contiguous(format).requires_grad_();
+  at::Tensor w = (at::rand({256}) + 0.5).requires_grad_(), b = at::randn({256}).requires_grad_();
+  const at::Tensor mean = at::randn({256}), var = at::rand({256}) + 0.5;
+  const at::Tensor grad = at::randn_like(x);
+  if (state.range(0) == 0) {  // /forward: inference (no gradient)
+    at::NoGradGuard no_grad;
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(
+          aten ? at::batch_norm(x, w, b, mean, var, false, 0.1, 1e-5, true).relu_()
+               : *FrozenBnRelu(x, w, b, mean, var, 1e-5, {}));
+    }
+    return;
+  }
+  for (auto _ : state) {
+    at::Tensor y = aten ? at::batch_norm(x, w, b, mean, var, false, 0.1, 1e-5, true).relu_()
+                        : *FrozenBnRelu(x, w, b, mean, var, 1e-5, {});
+    y.backward(grad);
   }
 }
 
@@ -252,6 +280,22 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("BM_MaskIou/cpu", mmdet::ops::BM_MaskIou)
       ->Unit(benchmark::kMillisecond);
+  for (const bool cl : {true, false}) {
+    for (const bool bf16 : {false, true}) {
+      if (bf16 && !cl) continue;
+      const std::string name = std::string("BM_FrozenBnRelu/cpu/") + (cl ? "channels_last" : "nchw") +
+                               (bf16 ? "_bf16" : "");
+      for (const bool aten : {false, true}) {
+        for (const bool train : {true, false}) {
+          benchmark::RegisterBenchmark(
+              (name + (train ? "" : "/forward") + (aten ? "/aten" : "/ours")).c_str(),
+              mmdet::ops::BM_FrozenBnRelu, aten, cl, bf16)
+              ->Arg(train ? 1 : 0)
+              ->Unit(benchmark::kMillisecond);
+        }
+      }
+    }
+  }
   benchmark::RegisterBenchmark("BM_MaxPool2d/cpu/ours", mmdet::ops::BM_MaxPool2d, false)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_MaxPool2d/cpu/aten", mmdet::ops::BM_MaxPool2d, true)

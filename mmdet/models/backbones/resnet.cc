@@ -91,15 +91,15 @@ class ResBlock : public nn::Module {
     if (AllNormsFolded() && ActiveFlopsCount() == nullptr) return FoldedForward(x, input_is_ours);
     torch::Tensor out = x;
     // MMDetection's blocks call one nn.ReLU(inplace=True) after each inner norm and after
-    // `out += identity`; in place here too (the norm's and the sum's outputs are ours alone,
-    // and no backward needs them before the ReLU), which saves a third of the blocks'
-    // elementwise time and memory.
-    for (size_t i = 0; i < convs_.size(); ++i) {
-      out = Counted(norms_[i].module, Counted(convs_[i], out));
-      if (i + 1 < convs_.size()) out = CountedReluInPlace(this, out);
+    // `out += identity`; NormRelu runs them in place too (the norm's and the sum's outputs are
+    // ours alone, and no backward needs them before the ReLU), or, with frozen BatchNorm, as
+    // one pass with the norm and the sum.
+    for (size_t i = 0; i + 1 < convs_.size(); ++i) {
+      out = NormRelu(norms_[i], Counted(convs_[i], out), this);
     }
+    out = Counted(convs_.back(), out);
     const torch::Tensor identity = downsample_ ? Counted(downsample_, x) : x;
-    return CountedReluInPlace(this, SumInPlace(out, identity));
+    return NormRelu(norms_.back(), out, this, identity);
   }
 
   // With every norm folded (test --fuse-conv-bn) each convolution, its ReLU and the last one's
@@ -161,7 +161,7 @@ class ResNetImpl : public BackboneImpl {
       if (FoldableNorm::IsFolded(stem_norm_.ptr.get()) && ActiveFlopsCount() == nullptr) {
         y = ConvSumRelu(conv1_, stem_fast_, y, {}, true, this);
       } else {
-        y = CountedReluInPlace(this, Counted(stem_norm_.module, Counted(conv1_, y)));
+        y = NormRelu(stem_norm_, Counted(conv1_, y), this);
       }
     }
     y = CountedMaxPool(this, y, 3, 2, 1);

@@ -28,6 +28,7 @@
 #include "mmdet/models/layers/fuse_conv_bn.h"
 #include "mmdet/models/layers/memory_format.h"
 #include "mmdet/ops/autocast_conv.h"
+#include "mmdet/ops/frozen_bn.h"
 #include "mmdet/ops/onednn_conv.h"
 
 namespace mmdet::models {
@@ -425,6 +426,81 @@ TEST(GoldenOutputTest, Bf16TrainingConvolutionsKeepAutocastsNumbers) {
     // the three strided downsample convolutions, and the FPN's four laterals (three in
     // RetinaNet's, which starts at C3).
     EXPECT_EQ(ours.gemm_calls, std::string(config).find("retinanet") == std::string::npos ? 7 : 6);
+  }
+}
+
+
+// MMDetection's R-50 training set-up on the shapes models (frozen stem and stage 1, BatchNorm
+// in eval mode): one float32 training step's losses and gradients, and the detections, with
+// mmdet/ops/frozen_bn's fused bn -> [+ identity] -> ReLU and with ATen's ops. Losses, input
+// gradients (so every gradient but the BatchNorms' own) and detections are ATen's bits.
+TEST(GoldenOutputTest, FrozenBatchNormReluKeepsAtensNumbers) {
+  const Input in = MakeInput();
+  for (const char* config : kConfigs) {
+    SCOPED_TRACE(config);
+    struct Run {
+      std::vector<std::string> losses, detections;
+      std::map<std::string, torch::Tensor> grads;
+      int64_t fused = 0;
+    };
+    const auto run = [&](bool fused) {
+      ops::SetFrozenBnEnabled(fused);
+      Run r;
+      auto cfg = LoadConfig(config, {"model.backbone.resnet.norm_eval=true",
+                                     "model.backbone.resnet.frozen_stages=1"});
+      EXPECT_TRUE(cfg.ok()) << cfg.status();
+      if (!cfg.ok()) return r;
+      auto built = BuildDetector(*cfg);
+      EXPECT_TRUE(built.ok()) << built.status();
+      if (!built.ok()) return r;
+      auto model = *built;
+      SetWeightsByName(*model);
+      model->train();
+      OpProfile profile;
+      torch::manual_seed(5);
+      auto losses = model->ForwardTrain(in.img, in.metas, in.gt);
+      EXPECT_TRUE(losses.ok()) << losses.status();
+      if (!losses.ok()) return r;
+      char buf[128];
+      for (const auto& [name, value] : *losses) {
+        std::snprintf(buf, sizeof buf, "loss %s %.9g", name.c_str(), value.item<double>());
+        r.losses.push_back(buf);
+      }
+      TotalLoss(*losses).backward();
+      for (const auto& item : model->named_parameters()) {
+        if (item.value().grad().defined()) r.grads[item.key()] = item.value().grad();
+      }
+      model->eval();
+      AppendDetections(*model, in, &r.detections);
+      for (const OpTime& op : profile.Collect()) {
+        if (op.name == "mmdet::frozen_bn_relu") r.fused += op.calls;
+      }
+      ops::SetFrozenBnEnabled(true);
+      return r;
+    };
+    const Run aten = run(false), ours = run(true);
+    EXPECT_EQ(aten.fused, 0);
+    // the stem and each block's two norm -> ReLU, in training and at test time.
+    EXPECT_EQ(ours.fused, 2 * (1 + 2 * 8));
+    ASSERT_GE(aten.losses.size(), 2u);
+    EXPECT_EQ(ours.losses, aten.losses);
+    ASSERT_GE(aten.detections.size(), 10u);
+    EXPECT_EQ(ours.detections, aten.detections);
+    ASSERT_EQ(ours.grads.size(), aten.grads.size());
+    int64_t norms = 0;
+    for (const auto& [name, g] : aten.grads) {
+      ASSERT_TRUE(ours.grads.count(name)) << name;
+      const torch::Tensor& o = ours.grads.at(name);
+      if (name.find(".bn") != std::string::npos || name.find("backbone.bn1") == 0) {
+        // A BatchNorm's weight / bias: double sums against ATen's float ones.
+        EXPECT_TRUE(torch::allclose(o, g, 1e-4, 1e-6 * (1 + g.abs().max().item<double>())))
+            << name << ": " << (o - g).abs().max().item<double>();
+        ++norms;
+      } else {
+        EXPECT_TRUE(torch::equal(o, g)) << name;
+      }
+    }
+    EXPECT_GT(norms, 10);
   }
 }
 

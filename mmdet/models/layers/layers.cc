@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/models/layers/flops.h"
+#include "mmdet/ops/frozen_bn.h"
 #include "torch/nn/init.h"
 #include "torch/nn/modules/batchnorm.h"
 #include "torch/version.h"
@@ -106,6 +107,21 @@ absl::StatusOr<NormLayer> BuildNormLayer(const config::NormConfig& cfg, int64_t 
 torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b) {
   if (a.scalar_type() != b.scalar_type()) return a + b;
   return a.add_(b);
+}
+
+torch::Tensor NormRelu(NormLayer& norm, const torch::Tensor& x, const torch::nn::Module* relu_owner,
+                       const torch::Tensor& residual) {
+  auto* bn = dynamic_cast<BatchNorm2dImpl*>(norm.ptr.get());
+  if (bn != nullptr && !bn->is_training() && !bn->folded() && ActiveFlopsCount() == nullptr) {
+    const FoldableNorm::Statistics st = bn->statistics();
+    if (auto y = ops::FrozenBnRelu(x, st.weight, st.bias, st.running_mean, st.running_var, st.eps,
+                                   residual)) {
+      return *std::move(y);
+    }
+  }
+  torch::Tensor y = Counted(norm.module, x);
+  if (residual.defined()) y = SumInPlace(y, residual);
+  return CountedReluInPlace(relu_owner, y);
 }
 
 bool IsBatchNorm(const torch::nn::Module& module) {

@@ -118,6 +118,14 @@ bool IsBatchNorm(const torch::nn::Module& module);
 // a + b instead, keeping out-of-place type promotion. The same values either way.
 torch::Tensor SumInPlace(torch::Tensor a, const torch::Tensor& b);
 
+// relu(norm(x) [+ residual]) with the in-place ReLU counted as `relu_owner`'s nn.ReLU, as
+// ResNet's blocks run bn -> ReLU and bn3 -> += identity -> ReLU. A BatchNorm in eval mode (the
+// norm_eval of MMDetection's training, and unfolded inference) is one pass forward and one
+// back (mmdet/ops/frozen_bn.h, ATen's bits); otherwise, and while a FlopsCount is alive, it is
+// Counted(norm), SumInPlace(y, residual), relu_.
+torch::Tensor NormRelu(NormLayer& norm, const torch::Tensor& x, const torch::nn::Module* relu_owner,
+                       const torch::Tensor& residual = torch::Tensor());
+
 // The padding of a convolution padded explicitly with zeros (an ExpandingArray, not kValid or
 // kSame; padding_mode kZeros), or null: what oneDNN's convolutions can take.
 const torch::ExpandingArray<2>* ExplicitZeroPadding(const torch::nn::detail::ConvNdOptions<2>& o);
