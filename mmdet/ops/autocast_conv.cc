@@ -10,6 +10,7 @@
 #include "ATen/autocast_mode.h"
 #include "ATen/record_function.h"
 #include "c10/core/impl/LocalDispatchKeySet.h"
+#include "mmdet/ops/onednn_engine.h"
 #include "torch/autograd.h"
 #endif
 
@@ -18,11 +19,6 @@ namespace mmdet::ops {
 #if MMDET_HAVE_ONEDNN
 
 namespace {
-
-dnnl::engine& Engine() {
-  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
 
 using Dims = dnnl::memory::dims;
 using dnnl::memory;
@@ -38,7 +34,7 @@ dnnl::matmul::primitive_desc TransposedMatmul(int64_t m, int64_t n, int64_t k) {
       dnnl::matmul::desc(Matrix(m, k, memory::data_type::bf16, /*transposed=*/true),
                          Matrix(k, n, memory::data_type::bf16, false),
                          Matrix(m, n, memory::data_type::f32, false)),
-      Engine());
+      OneDnnEngine());
 }
 
 // Whether this CPU has an optimised bfloat16 matmul (oneDNN's reference one would be far
@@ -131,10 +127,10 @@ std::optional<at::Tensor> Conv1x1WeightGrad(const at::Tensor& grad_out, const at
   at::Tensor dw = at::empty({oc, ic, 1, 1}, x.options().dtype(at::kFloat));
   try {
     const auto pd = TransposedMatmul(oc, ic, pixels);
-    dnnl::stream stream(Engine());
-    memory a(pd.src_desc(), Engine(), grad_out.data_ptr());
-    memory b(pd.weights_desc(), Engine(), x.data_ptr());
-    memory c(pd.dst_desc(), Engine(), dw.data_ptr());
+    dnnl::stream stream(OneDnnEngine());
+    memory a(pd.src_desc(), OneDnnEngine(), grad_out.data_ptr());
+    memory b(pd.weights_desc(), OneDnnEngine(), x.data_ptr());
+    memory c(pd.dst_desc(), OneDnnEngine(), dw.data_ptr());
     dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
     stream.wait();
   } catch (const dnnl::error&) {

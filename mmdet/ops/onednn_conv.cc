@@ -12,6 +12,8 @@
 #if MMDET_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "mmdet/ops/onednn_engine.h"
+
 #include "ATen/Parallel.h"
 #include "ATen/autocast_mode.h"
 #include "ATen/record_function.h"
@@ -32,12 +34,12 @@ bool OneDnnConvEnabled() { return enabled; }
 
 #if MMDET_HAVE_ONEDNN
 
-namespace {
-
-dnnl::engine& Engine() {
+dnnl::engine& OneDnnEngine() {
   static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
   return *engine;
 }
+
+namespace {
 
 using Dims = dnnl::memory::dims;
 
@@ -135,7 +137,7 @@ struct OneDnnConv::State {
     if (key.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, OneDnnEngine());
     if (primitives.size() >= kMaxPrimitives) primitives.pop_back();
     primitives.insert(primitives.begin(),
                       Primitive{key, src_md, pd.weights_desc(), dst_md, dnnl::convolution_forward(pd)});
@@ -153,9 +155,9 @@ struct OneDnnConv::State {
     const at::Tensor oihw =
         weight.to(md.data_type() == memory::data_type::bf16 ? at::kBFloat16 : at::kFloat)
             .contiguous();
-    memory plain({weight_dims, md.data_type(), memory::format_tag::oihw}, Engine(),
+    memory plain({weight_dims, md.data_type(), memory::format_tag::oihw}, OneDnnEngine(),
                  oihw.data_ptr());
-    memory mem(md, Engine());
+    memory mem(md, OneDnnEngine());
     dnnl::reorder(plain, mem).execute(stream, plain, mem);
     stream.wait();
     ++reorders;
@@ -254,16 +256,16 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
             Dims(dilation.begin(), dilation.end()));
     const Primitive& p =
         s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, fuse_sum, fuse_relu}, dst_dims);
-    dnnl::stream stream(Engine());
+    dnnl::stream stream(OneDnnEngine());
     const dnnl::memory& packed = s.Packed(p.weights_md, weight, stream);
-    dnnl::memory src_mem(p.src_md, Engine(), src.data_ptr());
-    dnnl::memory dst_mem(p.dst_md, Engine(), out.data_ptr());
+    dnnl::memory src_mem(p.src_md, OneDnnEngine(), src.data_ptr());
+    dnnl::memory dst_mem(p.dst_md, OneDnnEngine(), out.data_ptr());
     std::unordered_map<int, dnnl::memory> args{
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, dst_mem}};
     if (b.defined()) {
       args.emplace(DNNL_ARG_BIAS,
                    dnnl::memory({{weight.size(0)}, onednn_type, dnnl::memory::format_tag::x},
-                                Engine(), b.data_ptr()));
+                                OneDnnEngine(), b.data_ptr()));
     }
     p.conv.execute(stream, args);
     if (residual.defined() && !fuse_sum && residual.is_contiguous(cl)) {
@@ -275,8 +277,8 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
       dnnl::primitive_attr attr;
       attr.set_post_ops(ops);
       const dnnl::binary::primitive_desc add_pd(
-          dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), attr, Engine());
-      dnnl::memory res_mem(md, Engine(), residual.data_ptr());
+          dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), attr, OneDnnEngine());
+      dnnl::memory res_mem(md, OneDnnEngine(), residual.data_ptr());
       dnnl::binary(add_pd).execute(
           stream, {{DNNL_ARG_SRC_0, dst_mem}, {DNNL_ARG_SRC_1, res_mem}, {DNNL_ARG_DST, dst_mem}});
       residual_added = true;

@@ -118,8 +118,9 @@ Input MakeInput() {
   return in;
 }
 
-std::shared_ptr<DetectorImpl> Build(const std::string& config) {
-  auto cfg = LoadConfig(config);
+std::shared_ptr<DetectorImpl> Build(const std::string& config,
+                                    const std::vector<std::string>& overrides = {}) {
+  auto cfg = LoadConfig(config, overrides);
   EXPECT_TRUE(cfg.ok()) << cfg.status();
   if (!cfg.ok()) return nullptr;
   auto model = BuildDetector(*cfg);
@@ -352,25 +353,22 @@ TEST(GoldenOutputTest, FusedOneDnnConvolutionsAreBitIdenticalToAten) {
 }
 
 
-// One bfloat16 channels-last training step (train --channels-last --bf16): the losses (as text)
-// and every parameter's gradient by name.
-struct Bf16Step {
-  std::vector<std::string> losses;
+// One training step of `model` on MakeInput(): its losses (as text), every parameter's
+// gradient by name, how often each op ran (OpProfile), and with `detections` the model's
+// detections in eval mode afterwards.
+struct Step {
+  std::vector<std::string> losses, detections;
   std::map<std::string, torch::Tensor> grads;
-  int64_t gemm_calls = 0;  // mmdet::conv1x1_weight_grad's
+  std::map<std::string, int64_t> calls;
 };
 
-Bf16Step Bf16TrainStep(const std::string& config) {
-  Bf16Step step;
-  auto model = Build(config);
-  if (!model) return step;
-  model->train();
-  EXPECT_GT(ToChannelsLast(*model), 0);
-  model->set_feature_dtype(at::kBFloat16);
+Step TrainStep(DetectorImpl& model, bool detections = false) {
+  Step step;
   const Input in = MakeInput();
   OpProfile profile;
+  model.train();
   torch::manual_seed(5);
-  auto losses = model->ForwardTrain(in.img, in.metas, in.gt);
+  auto losses = model.ForwardTrain(in.img, in.metas, in.gt);
   EXPECT_TRUE(losses.ok()) << losses.status();
   if (!losses.ok()) return step;
   char buf[128];
@@ -379,13 +377,24 @@ Bf16Step Bf16TrainStep(const std::string& config) {
     step.losses.push_back(buf);
   }
   TotalLoss(*losses).backward();
-  for (const OpTime& op : profile.Collect()) {
-    if (op.name == "mmdet::conv1x1_weight_grad") step.gemm_calls += op.calls;
-  }
-  for (const auto& item : model->named_parameters()) {
+  for (const auto& item : model.named_parameters()) {
     if (item.value().grad().defined()) step.grads[item.key()] = item.value().grad();
   }
+  if (detections) {
+    model.eval();
+    AppendDetections(model, in, &step.detections);
+  }
+  for (const OpTime& op : profile.Collect()) step.calls[op.name] += op.calls;
   return step;
+}
+
+// One bfloat16 channels-last training step (train --channels-last --bf16).
+Step Bf16TrainStep(const std::string& config) {
+  auto model = Build(config);
+  if (!model) return {};
+  EXPECT_GT(ToChannelsLast(*model), 0);
+  model->set_feature_dtype(at::kBFloat16);
+  return TrainStep(*model);
 }
 
 // mmdet/ops/autocast_conv's 1x1 training convolutions against ATen's autocast ones: the same
@@ -396,17 +405,18 @@ TEST(GoldenOutputTest, Bf16TrainingConvolutionsKeepAutocastsNumbers) {
   for (const char* config : kConfigs) {
     SCOPED_TRACE(config);
     ops::SetOneDnnConvEnabled(false);
-    const Bf16Step aten = Bf16TrainStep(config);
+    const Step aten = Bf16TrainStep(config);
     ops::SetOneDnnConvEnabled(true);
-    const Bf16Step ours = Bf16TrainStep(config);
-    if (ours.gemm_calls == 0) {
+    const Step ours = Bf16TrainStep(config);
+    const char kGemm[] = "mmdet::conv1x1_weight_grad";
+    if (ours.calls.count(kGemm) == 0) {
       // No bfloat16 matmul on this CPU: the path declined, and ATen ran.
       EXPECT_EQ(ours.losses, aten.losses);
       continue;
     }
     ASSERT_GE(aten.losses.size(), 2u);
     EXPECT_EQ(ours.losses, aten.losses);
-    EXPECT_EQ(aten.gemm_calls, 0);
+    EXPECT_EQ(aten.calls.count(kGemm), 0u);
     ASSERT_EQ(ours.grads.size(), aten.grads.size());
     int64_t same = 0, within_rounding = 0;
     for (const auto& [name, g] : aten.grads) {
@@ -425,7 +435,7 @@ TEST(GoldenOutputTest, Bf16TrainingConvolutionsKeepAutocastsNumbers) {
     EXPECT_GT(within_rounding, 0) << "no 1x1 weight gradient came from the GEMM";
     // the three strided downsample convolutions, and the FPN's four laterals (three in
     // RetinaNet's, which starts at C3).
-    EXPECT_EQ(ours.gemm_calls, std::string(config).find("retinanet") == std::string::npos ? 7 : 6);
+    EXPECT_EQ(ours.calls.at(kGemm), std::string(config).find("retinanet") == std::string::npos ? 7 : 6);
   }
 }
 
@@ -435,53 +445,22 @@ TEST(GoldenOutputTest, Bf16TrainingConvolutionsKeepAutocastsNumbers) {
 // mmdet/ops/frozen_bn's fused bn -> [+ identity] -> ReLU and with ATen's ops. Losses, input
 // gradients (so every gradient but the BatchNorms' own) and detections are ATen's bits.
 TEST(GoldenOutputTest, FrozenBatchNormReluKeepsAtensNumbers) {
-  const Input in = MakeInput();
   for (const char* config : kConfigs) {
     SCOPED_TRACE(config);
-    struct Run {
-      std::vector<std::string> losses, detections;
-      std::map<std::string, torch::Tensor> grads;
-      int64_t fused = 0;
-    };
     const auto run = [&](bool fused) {
       ops::SetFrozenBnEnabled(fused);
-      Run r;
-      auto cfg = LoadConfig(config, {"model.backbone.resnet.norm_eval=true",
-                                     "model.backbone.resnet.frozen_stages=1"});
-      EXPECT_TRUE(cfg.ok()) << cfg.status();
-      if (!cfg.ok()) return r;
-      auto built = BuildDetector(*cfg);
-      EXPECT_TRUE(built.ok()) << built.status();
-      if (!built.ok()) return r;
-      auto model = *built;
-      SetWeightsByName(*model);
-      model->train();
-      OpProfile profile;
-      torch::manual_seed(5);
-      auto losses = model->ForwardTrain(in.img, in.metas, in.gt);
-      EXPECT_TRUE(losses.ok()) << losses.status();
-      if (!losses.ok()) return r;
-      char buf[128];
-      for (const auto& [name, value] : *losses) {
-        std::snprintf(buf, sizeof buf, "loss %s %.9g", name.c_str(), value.item<double>());
-        r.losses.push_back(buf);
-      }
-      TotalLoss(*losses).backward();
-      for (const auto& item : model->named_parameters()) {
-        if (item.value().grad().defined()) r.grads[item.key()] = item.value().grad();
-      }
-      model->eval();
-      AppendDetections(*model, in, &r.detections);
-      for (const OpTime& op : profile.Collect()) {
-        if (op.name == "mmdet::frozen_bn_relu") r.fused += op.calls;
-      }
+      auto model = Build(config, {"model.backbone.resnet.norm_eval=true",
+                                  "model.backbone.resnet.frozen_stages=1"});
+      Step step = model ? TrainStep(*model, /*detections=*/true) : Step();
       ops::SetFrozenBnEnabled(true);
-      return r;
+      return step;
     };
-    const Run aten = run(false), ours = run(true);
-    EXPECT_EQ(aten.fused, 0);
+    const Step aten = run(false), ours = run(true);
+    const char kFused[] = "mmdet::frozen_bn_relu";
+    EXPECT_EQ(aten.calls.count(kFused), 0u);
     // the stem and each block's two norm -> ReLU, in training and at test time.
-    EXPECT_EQ(ours.fused, 2 * (1 + 2 * 8));
+    ASSERT_EQ(ours.calls.count(kFused), 1u);
+    EXPECT_EQ(ours.calls.at(kFused), 2 * (1 + 2 * 8));
     ASSERT_GE(aten.losses.size(), 2u);
     EXPECT_EQ(ours.losses, aten.losses);
     ASSERT_GE(aten.detections.size(), 10u);
