@@ -17,6 +17,8 @@ PACKAGES=(
   libsimdjson-dev rapidjson-dev libpugixml-dev libcairo2-dev
   # oneDNN's own API (the libdnnl.so.2 LibTorch already runs on): fused inference convolutions.
   libdnnl-dev
+  # libjpeg-turbo's TurboJPEG API: the loader's JPEG decoder (OpenCV's pixels, ~25% faster).
+  libturbojpeg0-dev
   # tcmalloc: the tools' malloc (~30% faster CPU inference than glibc's; third_party/tcmalloc).
   libtcmalloc-minimal4
 )

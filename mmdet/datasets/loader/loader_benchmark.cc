@@ -1,7 +1,8 @@
 // Loader throughput: images/s of MMDetection's default Faster R-CNN train pipeline
 // (LoadImageFromFile, LoadAnnotations, Resize to 1333x800 keep_ratio, RandomFlip 0.5,
 // Normalize, Pad 32, DefaultFormatBundle, Collect) over generated 640x480 JPEGs (COCO's
-// typical size), 2 images per batch, with 1, 2 and 4 worker threads:
+// typical size), 2 images per batch, with 1, 2 and 4 worker threads (and 2 with OpenCV's JPEG
+// decoding); BM_ReadImage: the image read + decode alone, TurboJPEG against cv::imread:
 //   bazel run //mmdet/datasets/loader:loader_benchmark
 #include <benchmark/benchmark.h>
 
@@ -15,6 +16,8 @@
 #include "mmdet/core/file_io.h"
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/data_loader.h"
+#include "mmdet/datasets/pipelines/image_util.h"
+#include "mmdet/datasets/pipelines/jpeg_decode.h"
 #include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
@@ -83,8 +86,9 @@ std::shared_ptr<Dataset> FasterRcnnTrainDataset() {
   return *dataset;
 }
 
-void BM_FasterRcnnTrainLoader(benchmark::State& state) {
+void TrainLoader(benchmark::State& state, bool turbojpeg) {
   std::shared_ptr<Dataset> dataset = FasterRcnnTrainDataset();
+  SetTurboJpegEnabled(turbojpeg);
   LoaderConfig config;
   config.imgs_per_gpu = 2;
   config.workers_per_gpu = static_cast<int>(state.range(0));
@@ -104,12 +108,41 @@ void BM_FasterRcnnTrainLoader(benchmark::State& state) {
       benchmark::DoNotOptimize((**batch)[0].img.data_ptr());
     }
   }
+  SetTurboJpegEnabled(true);
   state.SetItemsProcessed(images);
   state.counters["images/s"] = benchmark::Counter(static_cast<double>(images),
                                                   benchmark::Counter::kIsRate);
 }
+void BM_FasterRcnnTrainLoader(benchmark::State& state) { TrainLoader(state, true); }
+void BM_FasterRcnnTrainLoaderOpenCvDecode(benchmark::State& state) { TrainLoader(state, false); }
 BENCHMARK(BM_FasterRcnnTrainLoader)->Arg(1)->Arg(2)->Arg(4)->UseRealTime()->Unit(
     benchmark::kMillisecond);
+// The same with ReadImage's JPEGs through cv::imread (MMDET_TURBOJPEG=0).
+BENCHMARK(BM_FasterRcnnTrainLoaderOpenCvDecode)->Arg(2)->UseRealTime()->Unit(
+    benchmark::kMillisecond);
+
+// ReadImage (LoadImageFromFile's read + decode, IMREAD_COLOR) over the 32 generated 640x480
+// JPEGs: TurboJPEG (the default) against cv::imread (MMDET_TURBOJPEG=0). One thread.
+void BM_ReadImage(benchmark::State& state, bool turbojpeg) {
+  static const std::string dir = MakeImages();
+  SetTurboJpegEnabled(turbojpeg);
+  int64_t images = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kImages; ++i) {
+      auto img = ReadImage(absl::StrFormat("%s/%012d.jpg", dir, i), cv::IMREAD_COLOR);
+      if (!img.ok()) {
+        state.SkipWithError(std::string(img.status().message()).c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(img->data);
+    }
+    images += kImages;
+  }
+  SetTurboJpegEnabled(true);
+  state.SetItemsProcessed(images);
+}
+BENCHMARK_CAPTURE(BM_ReadImage, turbojpeg, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReadImage, opencv, false)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace mmdet::datasets

@@ -1,9 +1,13 @@
 #include "mmdet/datasets/pipelines/image_util.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mmdet/datasets/pipelines/jpeg_decode.h"
 #include "opencv2/imgcodecs.hpp"
 
 namespace mmdet::datasets {
@@ -14,6 +18,23 @@ absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
     return absl::NotFoundError(absl::StrCat("cannot read image '", path, "': no such file"));
   }
   cv::Mat img;
+  if (TurboJpegEnabled() &&
+      (imread_flags == cv::IMREAD_COLOR || imread_flags == cv::IMREAD_GRAYSCALE)) {
+    // JPEGs through TurboJPEG (OpenCV's pixels, jpeg_decode.h); the rest and the odd JPEG
+    // (CMYK, damaged data, a corrupt Exif block) through cv::imread below.
+    std::ifstream file(path, std::ios::binary);
+    std::vector<uint8_t> bytes;
+    char head[3] = {};
+    if (file.read(head, 3) && static_cast<uint8_t>(head[0]) == 0xFF &&
+        static_cast<uint8_t>(head[1]) == 0xD8 && static_cast<uint8_t>(head[2]) == 0xFF) {
+      bytes.assign(head, head + 3);
+      bytes.insert(bytes.end(), std::istreambuf_iterator<char>(file),
+                   std::istreambuf_iterator<char>());
+      if (std::optional<cv::Mat> decoded = DecodeJpeg(bytes.data(), bytes.size(), imread_flags)) {
+        return *std::move(decoded);
+      }
+    }
+  }
   try {
     img = cv::imread(path, imread_flags);
   } catch (const cv::Exception& e) {

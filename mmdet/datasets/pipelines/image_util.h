@@ -14,7 +14,8 @@
 namespace mmdet::datasets {
 
 // cv::imread with errors that name the file: NotFound when it does not exist, DataLoss when
-// OpenCV cannot decode it.
+// OpenCV cannot decode it. JPEGs read as IMREAD_COLOR / IMREAD_GRAYSCALE are decoded by
+// TurboJPEG with OpenCV's result (jpeg_decode.h; MMDET_TURBOJPEG=0 turns that off).
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags);
 
 // (h, w, c) of an image.
