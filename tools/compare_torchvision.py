@@ -81,13 +81,14 @@ def torchvision_times(args):
                    box_detections_per_img=100)
     image = torch.randn(3, 800, 1216, generator=gen)
     if args.detectors:
-        for name, make in [
+        detectors = [
             ('faster_rcnn', lambda: FasterRCNN(backbone(), num_classes=81, **test_kw)),
             ('mask_rcnn', lambda: MaskRCNN(backbone(), num_classes=81, **test_kw)),
             ('retinanet', lambda: RetinaNet(
                 backbone([2, 3, 4], LastLevelP6P7(256, 256)), num_classes=80, min_size=800,
                 max_size=1333, score_thresh=0.05, detections_per_img=100, topk_candidates=1000)),
-        ]:
+        ]
+        for name, make in detectors:
             model = make().eval()
             with torch.inference_mode():
                 times[f'{name} inference'] = median_time(lambda: model([image]), r)
@@ -124,6 +125,8 @@ def torchvision_times(args):
         def to_float(out):
             if isinstance(out, (list, tuple)):
                 return type(out)(to_float(t) for t in out)
+            if isinstance(out, dict):
+                return {k: to_float(v) for k, v in out.items()}
             return out.float()
 
         class Bf16Head(torch.nn.Module):
@@ -138,18 +141,30 @@ def torchvision_times(args):
         def bf16(model):
             model = model.to(memory_format=torch.channels_last)
             model.backbone = Bf16Features(model.backbone)
+            if isinstance(model, RetinaNet):
+                # The dense head (cls and reg towers, one dict of float32 maps back).
+                model.head = Bf16Head(model.head)
+                return model
             model.rpn.head = Bf16Head(model.rpn.head)
             model.roi_heads.box_head = Bf16Head(model.roi_heads.box_head)
             model.roi_heads.box_predictor = Bf16Head(model.roi_heads.box_predictor)
+            if isinstance(model, MaskRCNN):
+                # NCHW as in the float32 row above (PyTorch 1.13's NHWC convolution on few
+                # RoIs), its convolutions and deconvolution under autocast as ours.
+                model.roi_heads.mask_head.to(memory_format=torch.contiguous_format)
+                model.roi_heads.mask_head = Bf16Head(model.roi_heads.mask_head)
+                model.roi_heads.mask_predictor = Bf16Head(model.roi_heads.mask_predictor)
             return model
 
-        model = bf16(FasterRCNN(backbone(), num_classes=81, **test_kw).eval())
-        with torch.inference_mode():
-            times['faster_rcnn inference, channels-last bf16'] = median_time(
-                lambda: model([image]), r)
-        # Ours with `test --channels-last --fuse-conv-bn --bf16` against the same torchvision.
-        times['faster_rcnn inference, channels-last bf16 fused BN'] = times[
-            'faster_rcnn inference, channels-last bf16']
+        for name, make in detectors:
+            model = bf16(make().eval())
+            with torch.inference_mode():
+                times[f'{name} inference, channels-last bf16'] = median_time(
+                    lambda: model([image]), r)
+            # Ours with `test --channels-last --fuse-conv-bn --bf16` against the same
+            # torchvision.
+            times[f'{name} inference, channels-last bf16 fused BN'] = times[
+                f'{name} inference, channels-last bf16']
         model = FasterRCNN(backbone(), num_classes=81, min_size=800, max_size=1333,
                            rpn_pre_nms_top_n_train=2000, rpn_post_nms_top_n_train=1000,
                            rpn_batch_size_per_image=256, box_batch_size_per_image=512).train()
@@ -217,7 +232,8 @@ def main():
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
                        '(BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
                        '(_fused_channels_last)?|'
-                       'BM_Inference/faster_rcnn_r50_fpn(_fused)?_channels_last_bf16|'
+                       'BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
+                       '(_fused)?_channels_last_bf16|'
                        'BM_TrainStep/faster_rcnn_r50_fpn(_channels_last(_bf16)?)?)/',
                        args.threads, args.repeats)
         fast = []
@@ -225,14 +241,17 @@ def main():
             for vs in ('', ' (torchvision channels-last)'):
                 fast.append((f'{d} inference, float32 channels-last fused BN{vs}',
                              f'BM_Inference/{d}_r50_fpn_fused_channels_last'))
+        bf16 = []
+        for d in ('faster_rcnn', 'mask_rcnn', 'retinanet'):
+            bf16.append((f'{d} inference, channels-last bf16',
+                         f'BM_Inference/{d}_r50_fpn_channels_last_bf16'))
+            bf16.append((f'{d} inference, channels-last bf16 fused BN',
+                         f'BM_Inference/{d}_r50_fpn_fused_channels_last_bf16'))
         for key, name in [('faster_rcnn inference', 'BM_Inference/faster_rcnn_r50_fpn'),
                           ('mask_rcnn inference', 'BM_Inference/mask_rcnn_r50_fpn'),
                           ('retinanet inference', 'BM_Inference/retinanet_r50_fpn'),
                           *fast,
-                          ('faster_rcnn inference, channels-last bf16',
-                           'BM_Inference/faster_rcnn_r50_fpn_channels_last_bf16'),
-                          ('faster_rcnn inference, channels-last bf16 fused BN',
-                           'BM_Inference/faster_rcnn_r50_fpn_fused_channels_last_bf16'),
+                          *bf16,
                           ('faster_rcnn train step', 'BM_TrainStep/faster_rcnn_r50_fpn'),
                           ('faster_rcnn train step, channels-last (both sides)',
                            'BM_TrainStep/faster_rcnn_r50_fpn_channels_last'),

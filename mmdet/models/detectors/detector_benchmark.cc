@@ -216,6 +216,23 @@ BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_bf16_ate
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
                   at::kBFloat16, false, true, false)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
+// test --channels-last --bf16 (and with --fuse-conv-bn) on the other two detectors.
+BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_channels_last_bf16,
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), false, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_fused_channels_last_bf16,
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn_channels_last_bf16,
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), false, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn_fused_channels_last_bf16,
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kBFloat16)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_TrainStep, faster_rcnn_r50_fpn,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), 800, 1216)
     ->Unit(benchmark::kMillisecond)->Iterations(2);
