@@ -224,6 +224,10 @@ TEST_F(TrainCliTest, BadInputIsOneLineAndExitTwo) {
       {{}, {"data.train.coco_dataset.ann_file=missing.json"}, "missing.json"},
       {{}, {"total_epochs=0"}, "total_epochs: must be >= 1"},
       {{"--gpus", "2"}, {}, "several GPUs in one process are not supported"},
+      {{}, {"fp16.loss_scale=512"}, "fp16: float16 training needs a CUDA device"},
+      {{"--bf16"}, {"fp16.loss_scale=512"}, "fp16: the config's fp16 section and --bf16"},
+      {{}, {"fp16.loss_scale=0"}, "fp16.loss_scale: must be positive, got 0"},
+      {{}, {"fp16.dynamic.growth_factor=1"}, "fp16.dynamic.growth_factor: must be above 1"},
   };
   for (const Case& c : cases) {
     auto r = Train(Tmp() + "/bad", c.extra, c.options);

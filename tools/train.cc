@@ -125,6 +125,42 @@ class EpochSeedHook : public runner::Hook {
 };
 
 // data.val with data.train_pipeline (or data.train's own pipeline).
+// The config's fp16 section: values GradScaler accepts, a CUDA device, no --bf16 beside it.
+absl::Status CheckFp16(const config::Fp16Config& fp16, const torch::Device& device, bool bf16) {
+  if (fp16.has_loss_scale() && !(fp16.loss_scale() > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fp16.loss_scale: must be positive, got ", fp16.loss_scale()));
+  }
+  if (fp16.has_dynamic()) {
+    const config::DynamicLossScale& d = fp16.dynamic();
+    if (!(d.init_scale() > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fp16.dynamic.init_scale: must be positive, got ", d.init_scale()));
+    }
+    if (!(d.growth_factor() > 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fp16.dynamic.growth_factor: must be above 1, got ", d.growth_factor()));
+    }
+    if (!(d.backoff_factor() > 0 && d.backoff_factor() < 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "fp16.dynamic.backoff_factor: must be in (0, 1), got ", d.backoff_factor()));
+    }
+    if (d.growth_interval() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "fp16.dynamic.growth_interval: must be positive, got ", d.growth_interval()));
+    }
+  }
+  if (bf16) {
+    return absl::InvalidArgumentError("fp16: the config's fp16 section and --bf16 exclude each other");
+  }
+  if (!device.is_cuda()) {
+    return absl::InvalidArgumentError(
+        "fp16: float16 training needs a CUDA device (CPU autocast is bfloat16: drop the fp16 "
+        "section and train with --bf16)");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<config::Dataset> WithTrainPipeline(const config::Config& cfg) {
   config::Dataset val = cfg.data().val();
   const config::Dataset& train = cfg.data().train();
@@ -228,6 +264,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
                          runner::InitDist(absl::GetFlag(FLAGS_launcher), cfg.dist_params(),
                                           absl::GetFlag(FLAGS_local_rank), gpu_ids[0]));
   const torch::Device device = dc.device;
+  if (cfg.has_fp16()) MMDET_RETURN_IF_ERROR(CheckFp16(cfg.fp16(), device, absl::GetFlag(FLAGS_bf16)));
   std::shared_ptr<runner::ProcessGroup> pg = dc.pg;
 
   MMDET_RETURN_IF_ERROR(MakeDirs(work_dir));
@@ -270,6 +307,15 @@ absl::Status Run(const std::vector<std::string>& positional) {
   if (absl::GetFlag(FLAGS_bf16)) {
     model->set_feature_dtype(at::kBFloat16);
     speed_options.push_back("--bf16: backbone and neck under bfloat16 autocast");
+  }
+  if (cfg.has_fp16()) {
+    model->set_feature_dtype(at::kHalf);
+    speed_options.push_back(
+        cfg.fp16().has_dynamic()
+            ? absl::StrCat("fp16: backbone and neck under float16 autocast, dynamic loss scale "
+                           "from ", cfg.fp16().dynamic().init_scale())
+            : absl::StrCat("fp16: backbone and neck under float16 autocast, loss scale ",
+                           cfg.fp16().has_loss_scale() ? cfg.fp16().loss_scale() : 512.0));
   }
 
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<torch::optim::Optimizer> optimizer,
@@ -321,6 +367,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   hooks.lr_config = cfg.lr_config();
   hooks.base_lrs = base_lrs;
   hooks.optimizer_config = cfg.optimizer_config();
+  if (cfg.has_fp16()) hooks.fp16 = cfg.fp16();
   hooks.checkpoint_config = cfg.checkpoint_config();
   hooks.checkpoint_meta.config = config_text;
   hooks.checkpoint_meta.classes = dataset->classes();

@@ -274,6 +274,121 @@ TEST(RunnerTest, GradClipBoundsTheTotalNorm) {
   EXPECT_GT(probe->norms[0], 0.49);  // the first gradients are large: clipped to max_norm
 }
 
+// Weights after 2 epochs of the regression with `fp16` (or none) on the OptimizerHook and a
+// probe after it, which records per iteration whether the (unscaled) gradients overflowed,
+// the loss scale and the weight.
+struct Fp16Run {
+  std::vector<bool> overflow;
+  std::vector<float> scale;
+  std::vector<torch::Tensor> weight;
+  std::string log;
+};
+
+Fp16Run TrainFp16(const std::string& name, const config::Fp16Config* fp16, double clip = 0) {
+  torch::manual_seed(0);
+  torch::nn::Linear model(2, 1);
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+  RunnerOptions ro;
+  ro.work_dir = FreshDir(name);
+  ro.max_epochs = 2;
+  ro.timestamp = "20261201_000000";
+  Runner runner(*model, &sgd, ro);
+  config::OptimizerHookConfig cfg;
+  if (clip > 0) cfg.mutable_grad_clip()->set_max_norm(clip);
+  auto hook = std::make_shared<OptimizerHook>(cfg, nullptr, fp16);
+  runner.RegisterHook(hook, kHookHigh);
+  struct Probe : Hook {
+    absl::Status AfterTrainIter(Runner& r) override {
+      bool inf = false;
+      for (const auto& p : r.model().parameters()) {
+        inf = inf || !torch::isfinite(p.grad()).all().item<bool>();
+      }
+      run->overflow.push_back(inf);
+      run->scale.push_back(hook->loss_scaler() ? hook->loss_scaler()->scale() : 1.f);
+      run->weight.push_back(r.model().parameters()[0].detach().clone());
+      return absl::OkStatus();
+    }
+    Fp16Run* run;
+    OptimizerHook* hook;
+  };
+  Fp16Run run;
+  auto probe = std::make_shared<Probe>();
+  probe->run = &run;
+  probe->hook = hook.get();
+  runner.RegisterHook(probe, kHookLowest);
+  RegressionSource source(model, 5);
+  const absl::Status status = runner.Run(source);
+  EXPECT_TRUE(status.ok()) << status;
+  for (const std::string& line : Lines(ro.work_dir + "/20261201_000000.log")) {
+    run.log += line + "\n";
+  }
+  return run;
+}
+
+config::Fp16Config Fp16(const std::string& text) {
+  config::Fp16Config cfg;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &cfg)) << text;
+  return cfg;
+}
+
+TEST(RunnerTest, Fp16FixedLossScaleKeepsEveryUpdate) {
+  // A power-of-two scale is exact both ways: the same weights, bit for bit, as without it,
+  // with clipping (on the unscaled gradients) too.
+  for (double clip : {0.0, 0.5}) {
+    const config::Fp16Config fp16 = Fp16("loss_scale: 512");
+    const Fp16Run plain = TrainFp16("fp16_plain", nullptr, clip);
+    const Fp16Run scaled = TrainFp16("fp16_512", &fp16, clip);
+    ASSERT_EQ(scaled.weight.size(), 10u);
+    for (size_t i = 0; i < scaled.weight.size(); ++i) {
+      EXPECT_TRUE(torch::equal(scaled.weight[i], plain.weight[i])) << "iteration " << i + 1;
+      EXPECT_EQ(scaled.scale[i], 512.f);
+      EXPECT_FALSE(scaled.overflow[i]);
+    }
+  }
+  // MMDetection v2.0's default when the section is empty.
+  const config::Fp16Config empty;
+  EXPECT_EQ(LossScaler(empty).scale(), 512.f);
+}
+
+TEST(RunnerTest, Fp16OverflowSkipsTheStepAndDynamicScaleBacksOffThenGrows) {
+  // 2^127 makes the first gradients overflow float32, as float16's range does on a GPU.
+  const config::Fp16Config fp16 =
+      Fp16("dynamic { init_scale: 1.7014118346046923e38 growth_interval: 3 }");
+  const Fp16Run run = TrainFp16("fp16_dynamic", &fp16);
+  ASSERT_EQ(run.overflow.size(), 10u);
+  EXPECT_TRUE(run.overflow[0]);
+  int skipped = 0, grown = 0, clean_in_a_row = 0;
+  float scale = 1.7014118346046923e38f;
+  torch::Tensor weight;
+  for (size_t i = 0; i < run.overflow.size(); ++i) {
+    SCOPED_TRACE("iteration " + std::to_string(i + 1));
+    if (run.overflow[i]) {
+      ++skipped;
+      clean_in_a_row = 0;
+      scale *= 0.5f;
+      // Skipped: the weights are those before the step.
+      if (weight.defined()) EXPECT_TRUE(torch::equal(run.weight[i], weight));
+    } else if (++clean_in_a_row == 3) {
+      ++grown;
+      clean_in_a_row = 0;
+      scale *= 2.f;
+    }
+    EXPECT_EQ(run.scale[i], scale);
+    EXPECT_TRUE(torch::isfinite(run.weight[i]).all().item<bool>());
+    weight = run.weight[i];
+  }
+  EXPECT_GE(skipped, 1);
+  EXPECT_GE(grown, 1);
+  EXPECT_THAT(run.log, HasSubstr("fp16: inf/nan gradients at iter 1, step skipped; loss scale "
+                                 "1.70141e+38 -> 8.50706e+37"));
+  // A fixed scale stays where it is after an overflow, and the step is skipped as well.
+  const config::Fp16Config fixed = Fp16("loss_scale: 1.7014118346046923e38");
+  const Fp16Run kept = TrainFp16("fp16_fixed_overflow", &fixed);
+  EXPECT_TRUE(kept.overflow[0]);
+  EXPECT_EQ(kept.scale[0], 1.7014118346046923e38f);
+  EXPECT_TRUE(torch::isfinite(kept.weight.back()).all().item<bool>());
+}
+
 TEST(RunnerTest, BadHookConfigsNameTheField) {
   torch::nn::Linear model(2, 1);
   Runner runner(*model, nullptr, RunnerOptions());

@@ -58,26 +58,76 @@ absl::Status LrUpdaterHook::BeforeTrainIter(Runner& runner) {
   return absl::OkStatus();
 }
 
+LossScaler::LossScaler(const config::Fp16Config& cfg) : dynamic_(cfg.has_dynamic()) {
+  if (dynamic_) {
+    const config::DynamicLossScale& d = cfg.dynamic();
+    scale_ = static_cast<float>(d.init_scale());
+    growth_factor_ = static_cast<float>(d.growth_factor());
+    backoff_factor_ = static_cast<float>(d.backoff_factor());
+    growth_interval_ = d.growth_interval();
+  } else {
+    scale_ = static_cast<float>(cfg.has_loss_scale() ? cfg.loss_scale() : 512.0);
+  }
+}
+
+bool LossScaler::Unscale(const std::vector<torch::Tensor>& params) const {
+  const float inv_scale = static_cast<float>(1.0 / static_cast<double>(scale_));
+  std::vector<torch::Tensor> overflow;
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& p : params) {
+    torch::Tensor g = p.grad();
+    if (!g.defined()) continue;
+    overflow.push_back(torch::isfinite(g).all().logical_not());
+    g.mul_(inv_scale);
+  }
+  // One host sync for all of them.
+  return !overflow.empty() && torch::stack(overflow).any().item<bool>();
+}
+
+void LossScaler::Update(bool found_inf) {
+  if (!dynamic_) return;
+  if (found_inf) {
+    scale_ *= backoff_factor_;
+    growth_tracker_ = 0;
+  } else if (++growth_tracker_ == growth_interval_) {
+    scale_ *= growth_factor_;
+    growth_tracker_ = 0;
+  }
+}
+
 absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
   torch::optim::Optimizer* optimizer = runner.optimizer();
   if (optimizer == nullptr) return absl::OkStatus();
   optimizer->zero_grad();
   if (reducer_ != nullptr) reducer_->Prepare();
   try {
-    runner.outputs().losses.loss.backward();
+    const torch::Tensor& loss = runner.outputs().losses.loss;
+    (scaler_ ? scaler_->Scale(loss) : loss).backward();
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("backward: ", e.what()));
   }
   if (reducer_ != nullptr) MMDET_RETURN_IF_ERROR(reducer_->Finish());
-  if (cfg_.has_grad_clip()) {
-    std::vector<torch::Tensor> params;
+  std::vector<torch::Tensor> params;
+  if (cfg_.has_grad_clip() || scaler_) {
     for (const torch::Tensor& p : runner.model().parameters()) {
       if (p.requires_grad() && p.grad().defined()) params.push_back(p);
     }
-    if (!params.empty()) {
-      torch::nn::utils::clip_grad_norm_(params, cfg_.grad_clip().max_norm(),
-                                        cfg_.grad_clip().norm_type());
+  }
+  if (scaler_) {
+    // After the all-reduce every rank sees the same gradients, so all skip together.
+    const bool found_inf = scaler_->Unscale(params);
+    const float scale = scaler_->scale();
+    scaler_->Update(found_inf);
+    if (found_inf) {
+      runner.LogInfo(absl::StrCat("fp16: inf/nan gradients at iter ", runner.iter() + 1,
+                                  ", step skipped; loss scale ", scale, " -> ",
+                                  scaler_->scale()));
+      return absl::OkStatus();
     }
+  }
+  if (cfg_.has_grad_clip() && !params.empty()) {
+    torch::nn::utils::clip_grad_norm_(params, cfg_.grad_clip().max_norm(),
+                                      cfg_.grad_clip().norm_type());
   }
   optimizer->step();
   return absl::OkStatus();
@@ -266,7 +316,9 @@ absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& o
                          LrUpdater::Create(options.lr_config, options.base_lrs));
   runner.RegisterHook(std::make_shared<LrUpdaterHook>(std::move(updater)), kHookVeryHigh);
   runner.RegisterHook(
-      std::make_shared<OptimizerHook>(options.optimizer_config, options.grad_reducer), kHookHigh);
+      std::make_shared<OptimizerHook>(options.optimizer_config, options.grad_reducer,
+                                      options.fp16 ? &*options.fp16 : nullptr),
+      kHookHigh);
   const config::CheckpointConfig& ckpt = options.checkpoint_config;
   if (ckpt.interval() <= 0) {
     return absl::InvalidArgumentError("checkpoint_config.interval: must be positive");

@@ -3,7 +3,8 @@
 //
 //   LrUpdaterHook   [VERY_HIGH]  the lr schedule (lr/lr_updater.h) before epochs / iterations
 //   OptimizerHook   [HIGH]       zero_grad, backward of `loss`, clip_grad_norm_ (grad_clip over
-//                                the parameters that require and have a grad), step
+//                                the parameters that require and have a grad), step; with the
+//                                config's fp16 section mmcv's Fp16OptimizerHook (LossScaler)
 //   CheckpointHook  [NORMAL]     epoch_N.pth + latest.pth every `interval` epochs (rank 0)
 //   IterTimerHook   [LOW]        `data_time` (loading) and `time` (whole iteration), seconds
 //   TextLoggerHook  [VERY_LOW]   every log_config.interval iterations of an epoch (the last
@@ -24,6 +25,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,15 +58,45 @@ class GradReducer {
   virtual absl::Status Finish() = 0;
 };
 
+// The loss scale of fp16 training: torch.cuda.amp.GradScaler's arithmetic (a float32 scale,
+// gradients multiplied by the float32 of its double reciprocal, a step skipped when any
+// gradient holds an inf or NaN) as mmcv's Fp16OptimizerHook drives it: a fixed loss_scale is
+// kept (GradScaler.update(new_scale)), `dynamic` multiplies it by backoff_factor on overflow
+// and by growth_factor after growth_interval clean steps in a row.
+class LossScaler {
+ public:
+  explicit LossScaler(const config::Fp16Config& cfg);
+  float scale() const { return scale_; }
+  int growth_tracker() const { return growth_tracker_; }
+  torch::Tensor Scale(const torch::Tensor& loss) const { return loss * scale_; }
+  // Unscales every defined gradient in place; true when one held an inf or NaN.
+  bool Unscale(const std::vector<torch::Tensor>& params) const;
+  // After the step (or its skip).
+  void Update(bool found_inf);
+
+ private:
+  bool dynamic_;
+  float scale_;
+  float growth_factor_ = 2, backoff_factor_ = 0.5;
+  int growth_interval_ = 2000, growth_tracker_ = 0;
+};
+
 class OptimizerHook : public Hook {
  public:
-  explicit OptimizerHook(config::OptimizerHookConfig cfg, GradReducer* reducer = nullptr)
-      : cfg_(std::move(cfg)), reducer_(reducer) {}
+  // With `fp16` (the config's fp16 section): the loss scaled before backward, the gradients
+  // unscaled after the all-reduce and before clipping, overflowing steps skipped and logged.
+  explicit OptimizerHook(config::OptimizerHookConfig cfg, GradReducer* reducer = nullptr,
+                         const config::Fp16Config* fp16 = nullptr)
+      : cfg_(std::move(cfg)), reducer_(reducer) {
+    if (fp16 != nullptr) scaler_.emplace(*fp16);
+  }
   absl::Status AfterTrainIter(Runner& runner) override;
+  const std::optional<LossScaler>& loss_scaler() const { return scaler_; }
 
  private:
   config::OptimizerHookConfig cfg_;
   GradReducer* reducer_;
+  std::optional<LossScaler> scaler_;
 };
 
 class CheckpointHook : public Hook {
@@ -135,6 +167,7 @@ struct TrainingHooksOptions {
   config::LrConfig lr_config;
   std::vector<double> base_lrs;  // each group's initial lr (resumed ones on resume)
   config::OptimizerHookConfig optimizer_config;
+  std::optional<config::Fp16Config> fp16;  // the config's fp16 section, when it has one
   config::CheckpointConfig checkpoint_config;
   CheckpointMeta checkpoint_meta;
   config::LogConfig log_config;  // no hooks: one text_logger_hook
