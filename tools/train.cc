@@ -331,12 +331,14 @@ absl::Status Run(const std::vector<std::string>& positional) {
   if (!pretrained.clean()) runner.LogInfo(pretrained.Message());
 
   std::vector<double> base_lrs = runner::GroupLrs(*optimizer);
+  std::optional<runner::LossScaleState> resumed_loss_scale;
   if (!cfg.resume_from().empty()) {
     MMDET_ASSIGN_OR_RETURN(std::string path, models::ResolveCheckpointPath(cfg.resume_from()));
     auto state = runner::ResumeCheckpoint(path, *model, optimizer.get());
     if (!state.ok()) return Annotate(state.status(), "resume_from");
     runner.SetProgress(state->epoch, state->iter);
     if (!state->initial_lrs.empty()) base_lrs = state->initial_lrs;
+    resumed_loss_scale = state->loss_scale;
     runner.LogInfo(absl::StrCat("resumed epoch ", state->epoch, ", iter ", state->iter));
   } else if (!cfg.load_from().empty()) {
     auto report = models::LoadCheckpointInto(*model, cfg.load_from(), /*strict=*/false);
@@ -367,7 +369,10 @@ absl::Status Run(const std::vector<std::string>& positional) {
   hooks.lr_config = cfg.lr_config();
   hooks.base_lrs = base_lrs;
   hooks.optimizer_config = cfg.optimizer_config();
-  if (cfg.has_fp16()) hooks.fp16 = cfg.fp16();
+  if (cfg.has_fp16()) {
+    hooks.fp16 = cfg.fp16();
+    hooks.resumed_loss_scale = resumed_loss_scale;
+  }
   hooks.checkpoint_config = cfg.checkpoint_config();
   hooks.checkpoint_meta.config = config_text;
   hooks.checkpoint_meta.classes = dataset->classes();

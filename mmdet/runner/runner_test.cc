@@ -389,6 +389,45 @@ TEST(RunnerTest, Fp16OverflowSkipsTheStepAndDynamicScaleBacksOffThenGrows) {
   EXPECT_TRUE(torch::isfinite(kept.weight.back()).all().item<bool>());
 }
 
+// The dynamic loss scale is saved in meta['fp16']['loss_scaler'] and a resume continues from
+// it: 1 + 1 epochs equal 2 straight (a scale restarted from init_scale would skip again).
+TEST(RunnerTest, Fp16ResumeContinuesTheLossScale) {
+  const config::Fp16Config fp16 =
+      Fp16("dynamic { init_scale: 1.7014118346046923e38 growth_interval: 3 }");
+  auto train = [&](const std::string& name, int epochs, const std::string& resume) {
+    torch::manual_seed(0);
+    torch::nn::Linear model(2, 1);
+    torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+    RunnerOptions ro;
+    ro.work_dir = FreshDir(name);
+    ro.max_epochs = epochs;
+    Runner runner(*model, &sgd, ro);
+    TrainingHooksOptions options = Options("step { step: 8 }", 5);
+    options.fp16 = fp16;
+    if (!resume.empty()) {
+      auto state = ResumeCheckpoint(resume, *model, &sgd);
+      EXPECT_TRUE(state.ok()) << state.status();
+      EXPECT_TRUE(state->loss_scale.has_value());
+      runner.SetProgress(state->epoch, state->iter);
+      options.resumed_loss_scale = state->loss_scale;
+    }
+    EXPECT_TRUE(RegisterTrainingHooks(runner, options).ok());
+    RegressionSource source(model, 5);
+    EXPECT_TRUE(runner.Run(source).ok());
+    return std::make_pair(model->weight.detach().clone(), ro.work_dir);
+  };
+  const auto straight = train("fp16_straight", 2, "");
+  const auto first = train("fp16_first", 1, "");
+  auto ckpt = pth::LoadPth(first.second + "/epoch_1.pth");
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  const pth::Value* scaler = ckpt->Find("meta")->Find("fp16")->Find("loss_scaler");
+  ASSERT_NE(scaler, nullptr);
+  EXPECT_LT(scaler->Find("scale")->as_float(), 1.7e38);  // it backed off in epoch 1
+  EXPECT_EQ(scaler->Find("growth_interval")->as_int(), 3);
+  const auto resumed = train("fp16_resumed", 2, first.second + "/epoch_1.pth");
+  EXPECT_TRUE(torch::equal(resumed.first, straight.first));
+}
+
 TEST(RunnerTest, BadHookConfigsNameTheField) {
   torch::nn::Linear model(2, 1);
   Runner runner(*model, nullptr, RunnerOptions());

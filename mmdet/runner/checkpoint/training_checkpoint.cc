@@ -82,6 +82,18 @@ absl::Status SaveTrainingCheckpoint(const std::string& path, torch::nn::Module& 
   m.Set("iter", pth::Value::Int(meta.iter));
   m.Set("mmcv_version", pth::Value::String(kMmcvVersion));
   m.Set("time", pth::Value::String(meta.time.empty() ? AscTime() : meta.time));
+  if (meta.loss_scale) {
+    const LossScaleState& l = *meta.loss_scale;
+    pth::Value scaler = pth::Value::Dict();
+    scaler.Set("scale", pth::Value::Float(l.scale));
+    scaler.Set("growth_factor", pth::Value::Float(l.growth_factor));
+    scaler.Set("backoff_factor", pth::Value::Float(l.backoff_factor));
+    scaler.Set("growth_interval", pth::Value::Int(l.growth_interval));
+    scaler.Set("_growth_tracker", pth::Value::Int(l.growth_tracker));
+    pth::Value fp16 = pth::Value::Dict();
+    fp16.Set("loss_scaler", std::move(scaler));
+    m.Set("fp16", std::move(fp16));
+  }
   pth::Value optim;
   if (optimizer != nullptr) {
     MMDET_ASSIGN_OR_RETURN(optim, OptimizerStateDict(*optimizer, initial_lrs));
@@ -125,6 +137,38 @@ absl::StatusOr<ResumeState> ResumeCheckpoint(const std::string& path, torch::nn:
   if (optimizer != nullptr && !ckpt.optimizer.is_none()) {
     MMDET_ASSIGN_OR_RETURN(state.initial_lrs,
                            LoadOptimizerStateDict(*optimizer, ckpt.optimizer, path));
+  }
+  if (const pth::Value* fp16 = ckpt.meta.Find("fp16"); fp16 != nullptr && fp16->is_dict()) {
+    const pth::Value* scaler = fp16->Find("loss_scaler");
+    if (scaler == nullptr || !scaler->is_dict()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": meta['fp16']: expected a dict with 'loss_scaler'"));
+    }
+    auto number = [&](const char* key, bool integer, double* out) -> absl::Status {
+      const pth::Value* v = scaler->Find(key);
+      if (v == nullptr || !(v->is_int() || (!integer && v->is_float()))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": meta['fp16']['loss_scaler']['", key, "']: expected ",
+            integer ? "an int" : "a number"));
+      }
+      *out = v->as_float();
+      return absl::OkStatus();
+    };
+    LossScaleState l;
+    double interval = 0, tracker = 0;
+    MMDET_RETURN_IF_ERROR(number("scale", false, &l.scale));
+    MMDET_RETURN_IF_ERROR(number("growth_factor", false, &l.growth_factor));
+    MMDET_RETURN_IF_ERROR(number("backoff_factor", false, &l.backoff_factor));
+    MMDET_RETURN_IF_ERROR(number("growth_interval", true, &interval));
+    MMDET_RETURN_IF_ERROR(number("_growth_tracker", true, &tracker));
+    l.growth_interval = static_cast<int64_t>(interval);
+    l.growth_tracker = static_cast<int64_t>(tracker);
+    if (!(l.scale > 0) || l.growth_interval <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": meta['fp16']['loss_scaler']: scale and growth_interval must be "
+                             "positive"));
+    }
+    state.loss_scale = l;
   }
   return state;
 }

@@ -14,6 +14,7 @@
 #define MMDET_RUNNER_CHECKPOINT_TRAINING_CHECKPOINT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,12 +30,21 @@ namespace mmdet::runner {
 inline constexpr char kMmdetVersion[] = "2.0.0+mmdet_cpp";
 inline constexpr char kMmcvVersion[] = "0.5.9";
 
+// fp16 training's loss scale as mmcv keeps it in meta['fp16']['loss_scaler'] (GradScaler's
+// state_dict: scale, growth_factor, backoff_factor, growth_interval, _growth_tracker).
+struct LossScaleState {
+  double scale = 0;
+  double growth_factor = 2, backoff_factor = 0.5;
+  int64_t growth_interval = 2000, growth_tracker = 0;
+};
+
 struct CheckpointMeta {
   int epoch = 0;        // finished epochs
   int64_t iter = 0;     // global iterations
   std::string config;   // the config's text (meta['config'])
   std::vector<std::string> classes;  // meta['CLASSES']
   std::string time;     // empty: now, as time.asctime() prints it
+  std::optional<LossScaleState> loss_scale;  // fp16 training: meta['fp16']['loss_scaler']
 };
 
 // time.asctime() of now in local time: "Tue Dec  1 12:16:20 2026".
@@ -70,6 +80,7 @@ struct ResumeState {
   int epoch = 0;     // finished epochs: the next runs as 0-based epoch `epoch`
   int64_t iter = 0;  // global iterations done
   std::vector<double> initial_lrs;  // the lr schedule's base lrs, empty if not saved
+  std::optional<LossScaleState> loss_scale;  // meta['fp16']['loss_scaler'] when saved
 };
 
 // mmcv's Runner.resume: strict weights, then (when `optimizer` is not null and the file has

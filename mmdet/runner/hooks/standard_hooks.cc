@@ -95,6 +95,24 @@ void LossScaler::Update(bool found_inf) {
   }
 }
 
+LossScaleState LossScaler::State() const {
+  LossScaleState s;
+  s.scale = scale_;
+  s.growth_factor = growth_factor_;
+  s.backoff_factor = backoff_factor_;
+  s.growth_interval = growth_interval_;
+  s.growth_tracker = growth_tracker_;
+  return s;
+}
+
+void LossScaler::Restore(const LossScaleState& s) {
+  scale_ = static_cast<float>(s.scale);
+  growth_factor_ = static_cast<float>(s.growth_factor);
+  backoff_factor_ = static_cast<float>(s.backoff_factor);
+  growth_interval_ = static_cast<int>(s.growth_interval);
+  growth_tracker_ = static_cast<int>(s.growth_tracker);
+}
+
 absl::Status OptimizerHook::AfterTrainIter(Runner& runner) {
   torch::optim::Optimizer* optimizer = runner.optimizer();
   if (optimizer == nullptr) return absl::OkStatus();
@@ -147,6 +165,7 @@ absl::Status CheckpointHook::Save(Runner& runner) {
   if (runner.rank() != 0) return absl::OkStatus();
   CheckpointMeta meta = meta_;
   meta.time.clear();
+  if (loss_scaler_ != nullptr) meta.loss_scale = loss_scaler_->State();
   const std::string dir = cfg_.out_dir().empty() ? runner.work_dir() : cfg_.out_dir();
   const torch::optim::Optimizer* optimizer = cfg_.save_optimizer() ? runner.optimizer() : nullptr;
   if (cfg_.by_epoch()) {
@@ -315,17 +334,19 @@ absl::Status RegisterTrainingHooks(Runner& runner, const TrainingHooksOptions& o
   MMDET_ASSIGN_OR_RETURN(LrUpdater updater,
                          LrUpdater::Create(options.lr_config, options.base_lrs));
   runner.RegisterHook(std::make_shared<LrUpdaterHook>(std::move(updater)), kHookVeryHigh);
-  runner.RegisterHook(
-      std::make_shared<OptimizerHook>(options.optimizer_config, options.grad_reducer,
-                                      options.fp16 ? &*options.fp16 : nullptr),
-      kHookHigh);
+  auto optimizer_hook = std::make_shared<OptimizerHook>(
+      options.optimizer_config, options.grad_reducer, options.fp16 ? &*options.fp16 : nullptr);
+  std::optional<LossScaler>& scaler = optimizer_hook->loss_scaler();
+  if (scaler && options.resumed_loss_scale) scaler->Restore(*options.resumed_loss_scale);
+  runner.RegisterHook(optimizer_hook, kHookHigh);
   const config::CheckpointConfig& ckpt = options.checkpoint_config;
   if (ckpt.interval() <= 0) {
     return absl::InvalidArgumentError("checkpoint_config.interval: must be positive");
   }
-  runner.RegisterHook(
-      std::make_shared<CheckpointHook>(ckpt, options.checkpoint_meta, options.base_lrs),
-      kHookNormal);
+  runner.RegisterHook(std::make_shared<CheckpointHook>(ckpt, options.checkpoint_meta,
+                                                       options.base_lrs,
+                                                       scaler ? &*scaler : nullptr),
+                      kHookNormal);
   runner.RegisterHook(std::make_shared<IterTimerHook>(), kHookLow);
   if (options.log_config.interval() <= 0) {
     return absl::InvalidArgumentError("log_config.interval: must be positive");

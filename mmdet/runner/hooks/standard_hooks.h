@@ -73,6 +73,9 @@ class LossScaler {
   bool Unscale(const std::vector<torch::Tensor>& params) const;
   // After the step (or its skip).
   void Update(bool found_inf);
+  // GradScaler's state_dict / load_state_dict (a resume takes all of it, as mmcv does).
+  LossScaleState State() const;
+  void Restore(const LossScaleState& state);
 
  private:
   bool dynamic_;
@@ -92,6 +95,7 @@ class OptimizerHook : public Hook {
   }
   absl::Status AfterTrainIter(Runner& runner) override;
   const std::optional<LossScaler>& loss_scaler() const { return scaler_; }
+  std::optional<LossScaler>& loss_scaler() { return scaler_; }
 
  private:
   config::OptimizerHookConfig cfg_;
@@ -102,9 +106,13 @@ class OptimizerHook : public Hook {
 class CheckpointHook : public Hook {
  public:
   // `meta` carries config text and classes; `initial_lrs` the schedule's base lrs.
+  // `loss_scaler` (fp16 training, may be null): its state goes into meta['fp16'].
   CheckpointHook(config::CheckpointConfig cfg, CheckpointMeta meta,
-                 std::vector<double> initial_lrs)
-      : cfg_(std::move(cfg)), meta_(std::move(meta)), initial_lrs_(std::move(initial_lrs)) {}
+                 std::vector<double> initial_lrs, const LossScaler* loss_scaler = nullptr)
+      : cfg_(std::move(cfg)),
+        meta_(std::move(meta)),
+        initial_lrs_(std::move(initial_lrs)),
+        loss_scaler_(loss_scaler) {}
   absl::Status AfterTrainEpoch(Runner& runner) override;  // by_epoch: epoch_N.pth
   absl::Status AfterTrainIter(Runner& runner) override;   // by_epoch false: iter_N.pth
 
@@ -115,6 +123,7 @@ class CheckpointHook : public Hook {
   config::CheckpointConfig cfg_;
   CheckpointMeta meta_;
   std::vector<double> initial_lrs_;
+  const LossScaler* loss_scaler_;
 };
 
 class IterTimerHook : public Hook {
@@ -168,6 +177,7 @@ struct TrainingHooksOptions {
   std::vector<double> base_lrs;  // each group's initial lr (resumed ones on resume)
   config::OptimizerHookConfig optimizer_config;
   std::optional<config::Fp16Config> fp16;  // the config's fp16 section, when it has one
+  std::optional<LossScaleState> resumed_loss_scale;  // fp16: the resumed checkpoint's
   config::CheckpointConfig checkpoint_config;
   CheckpointMeta checkpoint_meta;
   config::LogConfig log_config;  // no hooks: one text_logger_hook
