@@ -12,6 +12,8 @@
 
 namespace mmdet::datasets {
 
+static_assert(kImreadColor == cv::IMREAD_COLOR && kImreadGrayscale == cv::IMREAD_GRAYSCALE);
+
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) {

@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "opencv2/core.hpp"
-#include "opencv2/imgcodecs.hpp"
 
 namespace mmdet::datasets {
 namespace {
@@ -151,7 +150,7 @@ JpegOrientation ReadJpegOrientation(const uint8_t* data, size_t size) {
 }
 
 std::optional<cv::Mat> DecodeJpeg(const uint8_t* data, size_t size, int imread_flags) {
-  if (imread_flags != cv::IMREAD_COLOR && imread_flags != cv::IMREAD_GRAYSCALE) return {};
+  if (imread_flags != kImreadColor && imread_flags != kImreadGrayscale) return {};
   // OpenCV's JPEG signature.
   if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) return {};
   const JpegOrientation orientation = ReadJpegOrientation(data, size);
@@ -169,7 +168,7 @@ std::optional<cv::Mat> DecodeJpeg(const uint8_t* data, size_t size, int imread_f
       int64_t{width} * height > (int64_t{1} << 30)) {
     return {};
   }
-  const bool color = imread_flags == cv::IMREAD_COLOR;
+  const bool color = imread_flags == kImreadColor;
   cv::Mat img(height, width, color ? CV_8UC3 : CV_8UC1);
   if (tjDecompress2(tj, data, static_cast<unsigned long>(size), img.data, width,
                     static_cast<int>(img.step[0]), height, color ? TJPF_BGR : TJPF_GRAY,

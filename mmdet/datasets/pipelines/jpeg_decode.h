@@ -14,6 +14,11 @@
 
 namespace mmdet::datasets {
 
+// cv::IMREAD_COLOR and cv::IMREAD_GRAYSCALE (image_util.cc checks), so that this decoder
+// builds without OpenCV's imgcodecs (the GPU machines' bundle has only core and imgproc).
+inline constexpr int kImreadGrayscale = 0;
+inline constexpr int kImreadColor = 1;
+
 // What OpenCV 4 would make of a JPEG's EXIF orientation.
 struct JpegOrientation {
   bool decidable = true;  // false: OpenCV's reader would give up part-way (a corrupt Exif
@@ -27,8 +32,8 @@ struct JpegOrientation {
 // outside the block.
 JpegOrientation ReadJpegOrientation(const uint8_t* data, size_t size);
 
-// The image cv::imdecode(bytes, imread_flags) gives, for imread_flags IMREAD_COLOR (8-bit
-// BGR) or IMREAD_GRAYSCALE, decoded by TurboJPEG. nullopt when this path does not apply and
+// The image cv::imdecode(bytes, imread_flags) gives, for imread_flags kImreadColor (8-bit
+// BGR) or kImreadGrayscale, decoded by TurboJPEG. nullopt when this path does not apply and
 // OpenCV should decode instead: other flags, not a JPEG, CMYK / YCCK data, a TurboJPEG
 // warning or error (truncated or corrupt data, which OpenCV decodes its own way), an
 // undecidable orientation, or an image beyond OpenCV's size limits.
