@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mmdet/datasets/pipelines/codec_free_read.h"
 #include "mmdet/datasets/pipelines/jpeg_decode.h"
 #include "opencv2/imgcodecs.hpp"
 
@@ -19,6 +20,9 @@ absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
   if (!std::filesystem::is_regular_file(path, error)) {
     return absl::NotFoundError(absl::StrCat("cannot read image '", path, "': no such file"));
   }
+#ifdef MMDET_WITHOUT_IMGCODECS
+  return ReadImageWithoutOpenCvCodecs(path, imread_flags);
+#endif
   cv::Mat img;
   if (TurboJpegEnabled() &&
       (imread_flags == cv::IMREAD_COLOR || imread_flags == cv::IMREAD_GRAYSCALE)) {
