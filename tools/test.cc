@@ -40,6 +40,8 @@
 #include "mmdet/core/visualization.h"
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/data_loader.h"
+#include "mmdet/datasets/pipelines/image_util.h"
+#include "mmdet/datasets/pipelines/jpeg_decode.h"
 #include "mmdet/evaluation/dataset_evaluation.h"
 #include "mmdet/evaluation/dataset_metrics.h"
 #include "mmdet/evaluation/results.h"
@@ -47,7 +49,6 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/init_dist.h"
-#include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
 #include "tools/inference_flags.h"
 #include "tools/threads.h"
@@ -214,8 +215,9 @@ absl::Status Run(const std::vector<std::string>& positional) {
     if (show) std::cerr << "Press any key for the next image\n";
     for (size_t i = 0; i < dataset->size(); ++i) {
       const std::string path = JoinPath(prefix, dataset->image_info(i).filename);
-      cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-      if (image.empty()) return absl::NotFoundError(path + ": cannot read the image to draw on");
+      auto read = datasets::ReadImage(path, datasets::kImreadColor);
+      if (!read.ok()) return Annotate(read.status(), "the image to draw on");
+      const cv::Mat image = *std::move(read);
       const cv::Mat drawn =
           apis::ShowResult(image, results, i, classes, absl::GetFlag(FLAGS_show_score_thr));
       if (!show_dir.empty()) {

@@ -4,10 +4,15 @@
 #include <cmath>
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/image_encode.h"
+#include "mmdet/core/status.h"
+#ifndef MMDET_WITHOUT_IMGCODECS
 #include "opencv2/imgcodecs.hpp"
+#endif
 #include "opencv2/imgproc.hpp"
 
 namespace mmdet {
@@ -75,13 +80,26 @@ absl::Status WriteImageAtomically(const std::string& path, const cv::Mat& image)
   const size_t dot = path.rfind('.');
   const std::string ext = dot == std::string::npos ? ".png" : path.substr(dot);
   std::vector<uchar> bytes;
-  bool encoded = false;
-  try {
-    encoded = cv::imencode(ext, image, bytes);
-  } catch (const cv::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode image: ", e.what()));
+  const std::string lower = absl::AsciiStrToLower(ext);
+  if (lower == ".jpg" || lower == ".jpeg" || lower == ".jpe" || lower == ".png") {
+    // OpenCV's bytes through TurboJPEG / libpng (image_encode.h), in every build.
+    auto encoded = EncodeImage(ext, image);
+    if (!encoded.ok()) return Annotate(encoded.status(), path);
+    bytes = *std::move(encoded);
+  } else {
+#ifdef MMDET_WITHOUT_IMGCODECS
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": this build (without OpenCV's image codecs) writes .jpg and .png"));
+#else
+    bool encoded = false;
+    try {
+      encoded = cv::imencode(ext, image, bytes);
+    } catch (const cv::Exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode image: ", e.what()));
+    }
+    if (!encoded) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode image"));
+#endif
   }
-  if (!encoded) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot encode image"));
   return WriteFileAtomically(
       path, absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }

@@ -9,12 +9,15 @@
 
 #include <ATen/ATen.h>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/image_encode.h"
+#include "mmdet/core/status.h"
+#include "mmdet/datasets/pipelines/image_util.h"
+#include "mmdet/datasets/pipelines/png_decode.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/evaluation/numpy_compat.h"
 
@@ -315,9 +318,10 @@ absl::StatusOr<std::vector<std::string>> CityscapesResultFiles(
         cv::Mat png(static_cast<int>(mask.size(0)), static_cast<int>(mask.size(1)), CV_8UC1,
                     mask.data_ptr<uint8_t>());
         const std::string name = absl::StrCat(base, "_", k, "_", classes[c], ".png");
-        if (!cv::imwrite(JoinPath(outfile_prefix, name), png)) {
-          return absl::InternalError("cannot write " + JoinPath(outfile_prefix, name));
-        }
+        MMDET_ASSIGN_OR_RETURN(const std::vector<uint8_t> encoded, EncodePng(png));
+        MMDET_RETURN_IF_ERROR(WriteFileAtomically(
+            JoinPath(outfile_prefix, name),
+            absl::string_view(reinterpret_cast<const char*>(encoded.data()), encoded.size())));
         absl::StrAppend(&lines, name, " ", label, " ", absl::StrFormat("%.9g", score), "\n");
       }
     }
@@ -345,8 +349,9 @@ absl::StatusOr<std::vector<CityscapesImage>> CityscapesImages(
     const size_t slash = filenames[i].rfind('/');
     const std::string city = slash == std::string::npos ? "" : filenames[i].substr(0, slash);
     const std::string path = JoinPath(JoinPath(gt_dir, city), base + "_gtFine_instanceIds.png");
-    cv::Mat gt = cv::imread(path, cv::IMREAD_UNCHANGED);
-    if (gt.empty()) return absl::NotFoundError(path + ": cannot read the instance-id image");
+    auto read = datasets::ReadImage(path, datasets::kImreadUnchanged);
+    if (!read.ok()) return Annotate(read.status(), "the instance-id image");
+    const cv::Mat gt = *std::move(read);
     if (gt.channels() != 1) return absl::DataLossError(path + ": expected a single-channel image");
     cv::Mat ids;
     gt.convertTo(ids, CV_32S);

@@ -13,7 +13,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "opencv2/imgcodecs.hpp"
+#include "mmdet/core/image_encode.h"
+#include "mmdet/core/status.h"
+#include "mmdet/datasets/pipelines/image_util.h"
+#include "mmdet/datasets/pipelines/jpeg_decode.h"
 #include "opencv2/imgproc.hpp"
 
 namespace mmdet::datasets {
@@ -608,8 +611,9 @@ absl::StatusOr<cv::Mat> Frost(const cv::Mat& img, int s, CorruptionRng& rng, con
   static const char* kFiles[] = {"frost1.png", "frost2.png", "frost3.png", "frost4.jpg",
                                  "frost5.jpg"};
   const std::string path = dir + "/" + kFiles[RandInt(rng, 0, 5)];  // frost6 is never drawn
-  const cv::Mat frost = cv::imread(path, cv::IMREAD_COLOR);
-  if (frost.empty()) return absl::InvalidArgumentError(path + ": cannot read the frost image");
+  auto read = datasets::ReadImage(path, datasets::kImreadColor);
+  if (!read.ok()) return Annotate(read.status(), "the frost image");
+  const cv::Mat frost = *std::move(read);
   double scale = 1;
   const double r0 = static_cast<double>(img.rows) / frost.rows, r1 = static_cast<double>(img.cols) / frost.cols;
   if (frost.rows >= img.rows && frost.cols >= img.cols) scale = 1;
@@ -806,13 +810,14 @@ absl::StatusOr<cv::Mat> JpegCompression(const cv::Mat& img, int s, CorruptionRng
   // and the bytes reach libjpeg in the array's own order, as PIL's do.
   cv::Mat swapped;
   cv::cvtColor(img, swapped, cv::COLOR_BGR2RGB);
-  std::vector<uchar> bytes;
-  if (!cv::imencode(".jpg", swapped, bytes, {cv::IMWRITE_JPEG_QUALITY, c})) {
-    return absl::InternalError("jpeg_compression: the JPEG encoder failed");
-  }
-  cv::Mat decoded = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  // OpenCV's bytes and pixels, without its codecs (image_encode.h, jpeg_decode.h).
+  auto bytes = EncodeJpeg(swapped, c);
+  if (!bytes.ok()) return Annotate(bytes.status(), "jpeg_compression");
+  std::optional<cv::Mat> decoded =
+      datasets::DecodeJpeg(bytes->data(), bytes->size(), datasets::kImreadColor);
+  if (!decoded) return absl::InternalError("jpeg_compression: the JPEG decoder failed");
   cv::Mat out;
-  cv::cvtColor(decoded, out, cv::COLOR_RGB2BGR);
+  cv::cvtColor(*decoded, out, cv::COLOR_RGB2BGR);
   return out;
 }
 

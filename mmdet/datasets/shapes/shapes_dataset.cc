@@ -6,12 +6,12 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mmdet/core/file_io.h"
+#include "mmdet/core/image_encode.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/ops/mask_util.h"
 #include "rapidjson/stringbuffer.h"
@@ -108,9 +108,9 @@ absl::Status WriteSplit(const ShapesOptions& options, const std::string& split, 
     sizes[i] = image.size();
     const std::string name = absl::StrFormat("%06d.jpg", i);
     const std::string path = absl::StrCat(image_dir, "/", name);
-    if (!cv::imwrite(path, image, {cv::IMWRITE_JPEG_QUALITY, 95})) {
-      return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write image"));
-    }
+    MMDET_ASSIGN_OR_RETURN(const std::vector<uint8_t> jpeg, EncodeJpeg(image, 95));
+    MMDET_RETURN_IF_ERROR(WriteFileAtomically(
+        path, absl::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())));
     json.StartObject();
     json.Key("id");
     json.Int(i + 1);
