@@ -16,7 +16,6 @@
 #include "mmdet/apis/show_window.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
 
@@ -43,7 +42,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<apis::Detector> model,
                          apis::InitDetector(cfg, args[0], absl::GetFlag(FLAGS_device)));
   // test a single image
-  MMDET_ASSIGN_OR_RETURN(const cv::Mat image, datasets::ReadImage(image_path, cv::IMREAD_COLOR));
+  MMDET_ASSIGN_OR_RETURN(const cv::Mat image, datasets::ReadImage(image_path, datasets::kImreadColor));
   MMDET_ASSIGN_OR_RETURN(const evaluation::DetectionResults result,
                          apis::InferenceDetector(*model, image));
   // show the results

@@ -16,7 +16,6 @@
 #include "mmdet/apis/video_io.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "opencv2/imgcodecs.hpp"
 #include "opencv2/videoio.hpp"
 #include "tools/tool_main.h"
 
@@ -41,7 +40,7 @@ absl::Status Run(const std::vector<std::string>& args) {
                                             absl::GetFlag(FLAGS_device)));
 
   // test a single image and show the results
-  MMDET_ASSIGN_OR_RETURN(const cv::Mat img, datasets::ReadImage(args[2], cv::IMREAD_COLOR));
+  MMDET_ASSIGN_OR_RETURN(const cv::Mat img, datasets::ReadImage(args[2], datasets::kImreadColor));
   MMDET_ASSIGN_OR_RETURN(const evaluation::DetectionResults result,
                          apis::InferenceDetector(*model, img));
   // visualize the results in a new window

@@ -20,7 +20,6 @@
 #include "mmdet/core/visualization.h"
 #include "mmdet/datasets/corruptions/corruptions.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "opencv2/imgcodecs.hpp"
 #include "tools/tool_main.h"
 
 ABSL_FLAG(std::string, corruption, "", "One of imagecorruptions' 19 names.");
@@ -43,7 +42,7 @@ absl::Status Run(const std::vector<std::string>& images) {
   datasets::CorruptOptions options;
   options.frost_dir = absl::GetFlag(FLAGS_frost_dir);
   for (size_t i = 0; i < images.size(); ++i) {
-    MMDET_ASSIGN_OR_RETURN(const cv::Mat img, datasets::ReadImage(images[i], cv::IMREAD_COLOR));
+    MMDET_ASSIGN_OR_RETURN(const cv::Mat img, datasets::ReadImage(images[i], datasets::kImreadColor));
     // test_robustness's generator for this image: (seed, the file's base name, ...).
     datasets::CorruptionRng rng = datasets::MakeCorruptionRng(
         static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)), datasets::CorruptionImageKey(images[i]),

@@ -55,7 +55,6 @@
 #include "mmdet/models/detectors/detector.h"
 #include "mmdet/runner/dist/collect_results.h"
 #include "mmdet/runner/dist/init_dist.h"
-#include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
 #include "tools/inference_flags.h"
 #include "tools/threads.h"
@@ -251,7 +250,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
         const std::string dir = JoinPath(absl::GetFlag(FLAGS_show_dir), JoinPath(corruption, std::to_string(severity)));
         for (size_t i = 0; i < dataset->size(); ++i) {
           const std::string path = JoinPath(prefix, dataset->image_info(i).filename);
-          MMDET_ASSIGN_OR_RETURN(cv::Mat image, datasets::ReadImage(path, cv::IMREAD_COLOR));
+          MMDET_ASSIGN_OR_RETURN(cv::Mat image, datasets::ReadImage(path, datasets::kImreadColor));
           if (severity > 0) {  // the same generator as the run's Corrupt transform
             datasets::CorruptionRng crng = datasets::MakeCorruptionRng(
                 static_cast<uint64_t>(seed), datasets::CorruptionImageKey(dataset->image_info(i).filename),

@@ -14,7 +14,6 @@
 #include "mmdet/datasets/dataset.h"
 #include "mmdet/datasets/loader/collate.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "opencv2/imgcodecs.hpp"
 #include "torch/cuda.h"
 #include "torch/types.h"
 
@@ -167,7 +166,7 @@ absl::StatusOr<std::shared_ptr<Detector>> InitDetector(const std::string& config
 
 absl::StatusOr<evaluation::DetectionResults> InferenceDetector(Detector& detector,
                                                                const std::string& image_path) {
-  MMDET_ASSIGN_OR_RETURN(cv::Mat image, datasets::ReadImage(image_path, cv::IMREAD_COLOR));
+  MMDET_ASSIGN_OR_RETURN(cv::Mat image, datasets::ReadImage(image_path, datasets::kImreadColor));
   evaluation::DetectionResults results;
   results.kind = ResultsKind(*detector.model);
   MMDET_RETURN_IF_ERROR(DetectOne(detector, std::move(image), image_path, &results));

@@ -9,11 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "mmdet/datasets/pipelines/codec_free_read.h"
 #include "mmdet/datasets/pipelines/jpeg_decode.h"
+#ifndef MMDET_WITHOUT_IMGCODECS
 #include "opencv2/imgcodecs.hpp"
+#endif
 
 namespace mmdet::datasets {
 
-static_assert(kImreadColor == cv::IMREAD_COLOR && kImreadGrayscale == cv::IMREAD_GRAYSCALE);
+#ifndef MMDET_WITHOUT_IMGCODECS
+static_assert(kImreadColor == cv::IMREAD_COLOR && kImreadGrayscale == cv::IMREAD_GRAYSCALE &&
+              kImreadUnchanged == cv::IMREAD_UNCHANGED);
+#endif
 
 absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
   std::error_code error;
@@ -22,10 +27,10 @@ absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
   }
 #ifdef MMDET_WITHOUT_IMGCODECS
   return ReadImageWithoutOpenCvCodecs(path, imread_flags);
-#endif
+#else
   cv::Mat img;
   if (TurboJpegEnabled() &&
-      (imread_flags == cv::IMREAD_COLOR || imread_flags == cv::IMREAD_GRAYSCALE)) {
+      (imread_flags == kImreadColor || imread_flags == kImreadGrayscale)) {
     // JPEGs through TurboJPEG (OpenCV's pixels, jpeg_decode.h); the rest and the odd JPEG
     // (CMYK, damaged data, a corrupt Exif block) through cv::imread below.
     std::ifstream file(path, std::ios::binary);
@@ -51,6 +56,7 @@ absl::StatusOr<cv::Mat> ReadImage(const std::string& path, int imread_flags) {
         absl::StrCat("cannot decode image '", path, "' (corrupt or not an image)"));
   }
   return img;
+#endif
 }
 
 std::array<int64_t, 3> ShapeOf(const cv::Mat& img) {

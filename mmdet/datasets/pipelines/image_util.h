@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "mmdet/datasets/pipelines/imread_flags.h"
 #include "mmdet/ops/mask_util.h"
 #include "opencv2/core.hpp"
 #include "torch/types.h"

@@ -10,14 +10,10 @@
 #include <cstdint>
 #include <optional>
 
+#include "mmdet/datasets/pipelines/imread_flags.h"
 #include "opencv2/core.hpp"
 
 namespace mmdet::datasets {
-
-// cv::IMREAD_COLOR and cv::IMREAD_GRAYSCALE (image_util.cc checks), so that this decoder
-// builds without OpenCV's imgcodecs (the GPU machines' bundle has only core and imgproc).
-inline constexpr int kImreadGrayscale = 0;
-inline constexpr int kImreadColor = 1;
 
 // What OpenCV 4 would make of a JPEG's EXIF orientation.
 struct JpegOrientation {

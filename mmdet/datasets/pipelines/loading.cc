@@ -8,7 +8,6 @@
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/pipelines/image_util.h"
 #include "mmdet/datasets/pipelines/transform.h"
-#include "opencv2/imgcodecs.hpp"
 
 namespace mmdet::datasets {
 namespace {
@@ -39,11 +38,11 @@ absl::StatusOr<std::shared_ptr<Transform>> MakeLoadImage(const config::LoadImage
                                                           const std::string& path) {
   int flags;
   if (cfg.color_type() == "color") {
-    flags = cv::IMREAD_COLOR;
+    flags = kImreadColor;
   } else if (cfg.color_type() == "grayscale") {
-    flags = cv::IMREAD_GRAYSCALE;
+    flags = kImreadGrayscale;
   } else if (cfg.color_type() == "unchanged") {
-    flags = cv::IMREAD_UNCHANGED;
+    flags = kImreadUnchanged;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(path, ".color_type: '", cfg.color_type(),
                                                    "' (expected color, grayscale or unchanged)"));
@@ -88,7 +87,7 @@ class LoadAnnotations : public Transform {
     }
     if (cfg_.with_seg()) {
       const std::string path = JoinPath(r.seg_prefix, ann.seg_map);
-      MMDET_ASSIGN_OR_RETURN(cv::Mat seg, ReadImage(path, cv::IMREAD_UNCHANGED));
+      MMDET_ASSIGN_OR_RETURN(cv::Mat seg, ReadImage(path, kImreadUnchanged));
       if (seg.channels() != 1 || seg.depth() != CV_8U) {
         return absl::DataLossError(
             absl::StrCat(path, ": a semantic map must be a single-channel 8-bit image"));

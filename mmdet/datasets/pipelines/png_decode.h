@@ -11,12 +11,10 @@
 #include <cstdint>
 #include <optional>
 
+#include "mmdet/datasets/pipelines/imread_flags.h"
 #include "opencv2/core.hpp"
 
 namespace mmdet::datasets {
-
-// cv::IMREAD_UNCHANGED (the other two flags are jpeg_decode.h's kImreadColor / Grayscale).
-inline constexpr int kImreadUnchanged = -1;
 
 // nullopt when the bytes are not a PNG libpng reads (libpng's error), the flags are other
 // than the three above, or the image is beyond OpenCV's size limits.
