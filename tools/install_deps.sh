@@ -19,6 +19,8 @@ PACKAGES=(
   libdnnl-dev
   # libjpeg-turbo's TurboJPEG API: the loader's JPEG decoder (OpenCV's pixels, ~25% faster).
   libturbojpeg0-dev
+  # libpng (and zlib, for its compression settings): PNG read / write with OpenCV's results.
+  libpng-dev zlib1g-dev
   # tcmalloc: the tools' malloc (~30% faster CPU inference than glibc's; third_party/tcmalloc).
   libtcmalloc-minimal4
 )
