@@ -19,8 +19,8 @@ PACKAGES=(
   libdnnl-dev
   # libjpeg-turbo's TurboJPEG API: the JPEG decoder and encoder (OpenCV's results, decoding ~1.5x faster).
   libturbojpeg0-dev
-  # libpng (and zlib, for its compression settings): PNG read / write with OpenCV's results.
-  libpng-dev zlib1g-dev
+  # libpng: PNG read / write with OpenCV's results.
+  libpng-dev
   # tcmalloc: the tools' malloc (~30% faster CPU inference than glibc's; third_party/tcmalloc).
   libtcmalloc-minimal4
 )

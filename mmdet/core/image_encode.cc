@@ -2,7 +2,6 @@
 
 #include <png.h>
 #include <turbojpeg.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <csetjmp>
@@ -35,8 +34,8 @@ bool WritePng(WriteStruct& s, const cv::Mat& img, png_bytepp rows, std::vector<u
   if (setjmp(png_jmpbuf(s.png))) return false;
   png_set_write_fn(s.png, out, AppendBytes, NoFlush);
   png_set_filter(s.png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
-  png_set_compression_level(s.png, Z_BEST_SPEED);
-  png_set_compression_strategy(s.png, Z_RLE);
+  png_set_compression_level(s.png, 1);     // Z_BEST_SPEED
+  png_set_compression_strategy(s.png, 3);  // Z_RLE (zlib.h's values, fixed by its format)
   const int channels = img.channels();
   png_set_IHDR(s.png, s.info, static_cast<png_uint_32>(img.cols),
                static_cast<png_uint_32>(img.rows), img.depth() == CV_8U ? 8 : 16,
