@@ -22,7 +22,6 @@
 #include "mmdet/apis/inference.h"
 #include "mmdet/core/status_macros.h"
 #include "mmdet/datasets/pipelines/image_util.h"
-#include "opencv2/imgcodecs.hpp"
 #include "tools/common_flags.h"
 #include "tools/tool_main.h"
 #include "torch/cuda.h"
@@ -63,7 +62,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
   }
   MMDET_ASSIGN_OR_RETURN(std::shared_ptr<apis::Detector> detector,
                          apis::InitDetector(cfg, args[0], absl::GetFlag(FLAGS_device)));
-  MMDET_ASSIGN_OR_RETURN(const cv::Mat image, datasets::ReadImage(args[1], cv::IMREAD_COLOR));
+  MMDET_ASSIGN_OR_RETURN(const cv::Mat image, datasets::ReadImage(args[1], datasets::kImreadColor));
   MMDET_ASSIGN_OR_RETURN(const evaluation::DetectionResults reference,
                          apis::InferenceDetector(*detector, image));  // warm-up
   const auto sync_devices = [&] {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "opencv2/core/utils/logger.hpp"
 
+#ifdef MMDET_WITH_VIDEOIO
 namespace mmdet::apis {
 
 namespace {
@@ -23,9 +24,6 @@ class QuietOpenCv {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<cv::VideoCapture>> OpenVideo(const std::string& path) {
-#ifndef MMDET_WITH_VIDEOIO
-  return absl::FailedPreconditionError(path + ": this build has no OpenCV videoio");
-#else
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return absl::NotFoundError(path + ": no such file");
@@ -36,20 +34,16 @@ absl::StatusOr<std::unique_ptr<cv::VideoCapture>> OpenVideo(const std::string& p
     return absl::NotFoundError(path + ": cannot open the video");
   }
   return capture;
-#endif
 }
 
 absl::StatusOr<std::unique_ptr<cv::VideoCapture>> OpenCamera(int camera_id) {
-#ifndef MMDET_WITH_VIDEOIO
-  return absl::FailedPreconditionError("this build has no OpenCV videoio");
-#else
   auto capture = std::make_unique<cv::VideoCapture>();
   QuietOpenCv quiet;
   if (!capture->open(camera_id) || !capture->isOpened()) {
     return absl::NotFoundError(absl::StrCat("--camera-id ", camera_id, ": cannot open the camera"));
   }
   return capture;
-#endif
 }
 
 }  // namespace mmdet::apis
+#endif  // MMDET_WITH_VIDEOIO
