@@ -163,6 +163,26 @@ TEST_F(TestCliTest, ChannelsLastAndBf16) {
   EXPECT_THAT(fp16.err, HasSubstr("--fp16 needs a CUDA device"));
 }
 
+// --winograd (CPU float32 3x3 convolutions by oneDNN's Winograd kernels, NHWC implied): other
+// rounding, the same detections to the same tolerance; not with --bf16.
+TEST_F(TestCliTest, WinogradGivesTheSameDetections) {
+  auto plain = RunTest({"--out", "-"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto wino = RunTest({"--out", "-", "--winograd"});
+  ASSERT_EQ(wino.exit_code, 0) << wino.err;
+  EXPECT_THAT(wino.err, HasSubstr("--channels-last (implied by --winograd): "));
+  EXPECT_THAT(wino.err, HasSubstr("--winograd: 3x3 convolutions by oneDNN's Winograd kernels"));
+  const std::vector<double> want = Numbers(plain.out), got = Numbers(wino.out);
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_GT(want.size(), 100u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 1e-3 * std::max(1.0, std::abs(want[i]))) << "number " << i;
+  }
+  auto bad = RunTest({"--out", "-", "--winograd", "--bf16"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--winograd is for float32"));
+}
+
 TEST_F(TestCliTest, FuseConvBnCheckpointTestsTheSame) {
   const std::string fused = Tmp() + "/fused.pth";
   auto f = RunCli("tools/fuse_conv_bn", {kConfig, Checkpoint(), fused});

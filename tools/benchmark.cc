@@ -121,7 +121,7 @@ absl::Status Run(const std::vector<std::string>& positional) {
 int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
       {.usage = "benchmark CONFIG CHECKPOINT [--log-interval 50] [--num-images 2000] "
-                "[--fuse-conv-bn] [--channels-last] [--bf16|--fp16] [--device cuda:0] "
+                "[--fuse-conv-bn] [--channels-last] [--winograd] [--bf16|--fp16] [--device cuda:0] "
                 "[--cfg-options KEY=VALUE ...]",
        .takes_config = true},
       argc, argv);

@@ -104,6 +104,11 @@ def torchvision_times(args):
             with torch.inference_mode():
                 times[f'{name} inference, float32 channels-last fused BN '
                       '(torchvision channels-last)'] = median_time(lambda: model([image]), r)
+            # Ours with `--winograd` too: the same two torchvision figures (PyTorch has no
+            # Winograd switch for its CPU convolutions).
+            for vs in ('', ' (torchvision channels-last)'):
+                times[f'{name} inference, float32 channels-last fused BN winograd{vs}'] = times[
+                    f'{name} inference, float32 channels-last fused BN{vs}']
         # Reduced precision as ours (`test --channels-last --bf16`): channels-last, the
         # backbone, FPN and RPN head under bfloat16 autocast, the RoI heads and
         # post-processing in float32 (torchvision's NMS has no bfloat16 kernel), the box head's
@@ -231,7 +236,7 @@ def main():
     if args.detectors:
         det = run_ours(f'{args.bin}/mmdet/models/detectors/detector_benchmark',
                        '(BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
-                       '(_fused_channels_last)?|'
+                       '(_fused_channels_last(_winograd)?)?|'
                        'BM_Inference/(faster_rcnn|mask_rcnn|retinanet)_r50_fpn'
                        '(_fused)?_channels_last_bf16|'
                        'BM_TrainStep/faster_rcnn_r50_fpn(_channels_last(_bf16)?)?)/',
@@ -241,6 +246,10 @@ def main():
             for vs in ('', ' (torchvision channels-last)'):
                 fast.append((f'{d} inference, float32 channels-last fused BN{vs}',
                              f'BM_Inference/{d}_r50_fpn_fused_channels_last'))
+        for d in ('faster_rcnn', 'mask_rcnn', 'retinanet'):
+            for vs in ('', ' (torchvision channels-last)'):
+                fast.append((f'{d} inference, float32 channels-last fused BN winograd{vs}',
+                             f'BM_Inference/{d}_r50_fpn_fused_channels_last_winograd'))
         bf16 = []
         for d in ('faster_rcnn', 'mask_rcnn', 'retinanet'):
             bf16.append((f'{d} inference, channels-last bf16',

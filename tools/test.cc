@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = mmdet::tools::InitTool(
       {.usage = "test CONFIG CHECKPOINT [--out FILE] [--eval METRIC ...] [--format-only] "
                 "[--options KEY=VALUE ...] [--cfg-options KEY=VALUE ...] [--show] "
-                "[--show-dir DIR] [--show-score-thr 0.3] [--fuse-conv-bn] [--channels-last] "
+                "[--show-dir DIR] [--show-score-thr 0.3] [--fuse-conv-bn] [--channels-last] [--winograd] "
                 "[--bf16|--fp16] [--gpu-collect] [--tmpdir DIR] [--launcher none|pytorch|slurm] "
                 "[--threads N]",
        .takes_config = true,

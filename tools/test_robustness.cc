@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
       {.usage = "test_robustness CONFIG CHECKPOINT [--out FILE.pkl] [--corruptions benchmark|all|"
                 "holdout|NAME ...] [--severities 0 1 2 3 4 5] [--eval bbox segm ...] [--iou-thr 0.5] "
                 "[--workers N] [--seed S] [--show-dir DIR] [--frost-dir DIR] [--final-prints P mPC rPC] "
-                "[--final-prints-aggregate benchmark|all] [--fuse-conv-bn] [--channels-last] "
+                "[--final-prints-aggregate benchmark|all] [--fuse-conv-bn] [--channels-last] [--winograd] "
                 "[--bf16|--fp16] [--launcher none|pytorch|slurm]",
        .takes_config = true,
        .list_flags = {"corruptions", "severities", "eval", "final_prints"}},

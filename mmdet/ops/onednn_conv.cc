@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -27,10 +28,20 @@ std::atomic<bool> enabled{[] {
   const char* env = std::getenv("MMDET_ONEDNN_CONV");
   return env == nullptr || std::string(env) != "0";
 }()};
+// MMDET_WINOGRAD=1 starts it on.
+std::atomic<bool> winograd{[] {
+  const char* env = std::getenv("MMDET_WINOGRAD");
+  return env != nullptr && std::string(env) == "1";
+}()};
+std::atomic<int64_t> winograd_runs_total{0};
 }  // namespace
+
+int64_t OneDnnWinogradRuns() { return winograd_runs_total; }
 
 void SetOneDnnConvEnabled(bool on) { enabled = on; }
 bool OneDnnConvEnabled() { return enabled; }
+void SetOneDnnWinograd(bool on) { winograd = on; }
+bool OneDnnWinogradEnabled() { return winograd; }
 
 #if MMDET_HAVE_ONEDNN
 
@@ -48,15 +59,21 @@ struct Key {
   Dims src;
   dnnl::memory::data_type type = dnnl::memory::data_type::f32;  // of src, weights, bias, dst
   bool sum = false, relu = false;
+  bool winograd = false;  // asked for (the primitive may still be direct: `Primitive::winograd`)
   bool operator==(const Key& o) const {
-    return src == o.src && type == o.type && sum == o.sum && relu == o.relu;
+    return src == o.src && type == o.type && sum == o.sum && relu == o.relu &&
+           winograd == o.winograd;
   }
 };
 
 struct Primitive {
   Key key;
+  // The caller's NHWC layouts, and the primitive's own where they differ (Winograd's blocked
+  // ones: the input and the output are reordered around it).
   dnnl::memory::desc src_md, weights_md, dst_md;
+  dnnl::memory::desc conv_src_md, conv_dst_md;
   dnnl::convolution_forward conv;
+  bool winograd = false;
 };
 
 // The weight tensor's identity and version: the packed weights are stale once either changes.
@@ -86,6 +103,7 @@ struct OneDnnConv::State {
   std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> packed;  // by oneDNN's weights layout
   std::vector<Primitive> primitives;  // most recently used first
   int64_t reorders = 0;
+  int64_t winograd_runs = 0;
 
   // Drops what depends on the weights' values or on the convolution's parameters.
   void Reset(const at::Tensor& weight, bool bias, Dims s, Dims p, Dims d) {
@@ -121,15 +139,6 @@ struct OneDnnConv::State {
     const memory::desc weights_any(weight_dims, key.type, memory::format_tag::any);
     Dims onednn_dilation = dilation;
     for (auto& d : onednn_dilation) d -= 1;  // oneDNN counts the gaps between taps
-    const auto desc =
-        has_bias
-            ? dnnl::convolution_forward::desc(
-                  dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-                  weights_any, memory::desc({weight_dims[0]}, key.type, memory::format_tag::x),
-                  dst_md, stride, onednn_dilation, padding, padding)
-            : dnnl::convolution_forward::desc(
-                  dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-                  weights_any, dst_md, stride, onednn_dilation, padding, padding);
     dnnl::post_ops ops;
     // "sum" adds the destination's previous contents (the residual: a copy, or its own memory)
     // to the biased accumulator: one float addition, as ATen's add_ after the convolution.
@@ -137,10 +146,36 @@ struct OneDnnConv::State {
     if (key.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, OneDnnEngine());
+    const auto make = [&](dnnl::algorithm algorithm, const memory::desc& src, const memory::desc& dst) {
+      const auto desc =
+          has_bias
+              ? dnnl::convolution_forward::desc(
+                    dnnl::prop_kind::forward_inference, algorithm, src, weights_any,
+                    memory::desc({weight_dims[0]}, key.type, memory::format_tag::x), dst, stride,
+                    onednn_dilation, padding, padding)
+              : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm,
+                                                src, weights_any, dst, stride, onednn_dilation,
+                                                padding, padding);
+      return dnnl::convolution_forward::primitive_desc(desc, attr, OneDnnEngine());
+    };
+    std::optional<dnnl::convolution_forward::primitive_desc> pd;
+    bool is_winograd = false;
+    if (key.winograd) {
+      // oneDNN's Winograd kernels read and write their own blocked layouts only ("any").
+      try {
+        const memory::desc any_src(key.src, key.type, memory::format_tag::any);
+        const memory::desc any_dst(dst_dims, key.type, memory::format_tag::any);
+        pd = make(dnnl::algorithm::convolution_winograd, any_src, any_dst);
+        is_winograd = true;
+      } catch (const dnnl::error&) {
+        pd.reset();  // no Winograd kernel for this shape, type or CPU: the direct one
+      }
+    }
+    if (!pd) pd = make(dnnl::algorithm::convolution_direct, src_md, dst_md);
     if (primitives.size() >= kMaxPrimitives) primitives.pop_back();
     primitives.insert(primitives.begin(),
-                      Primitive{key, src_md, pd.weights_desc(), dst_md, dnnl::convolution_forward(pd)});
+                      Primitive{key, src_md, pd->weights_desc(), dst_md, pd->src_desc(),
+                                pd->dst_desc(), dnnl::convolution_forward(*pd), is_winograd});
     return primitives.front();
   }
 
@@ -174,6 +209,11 @@ OneDnnConv::~OneDnnConv() = default;
 int64_t OneDnnConv::weight_reorders() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return state_->reorders;
+}
+
+int64_t OneDnnConv::winograd_runs() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->winograd_runs;
 }
 
 std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Tensor& weight,
@@ -254,20 +294,39 @@ std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor& x, const at::Ten
     s.Reset(weight, bias.defined(), Dims(stride.begin(), stride.end()),
             Dims(padding.begin(), padding.end()),
             Dims(dilation.begin(), dilation.end()));
-    const Primitive& p =
-        s.Find(Key{Dims{n, x.size(1), h, w}, onednn_type, fuse_sum, fuse_relu}, dst_dims);
+    const bool try_winograd = winograd && type == at::kFloat && !fuse_sum && kh == 3 &&
+                              kw == 3 && !strided_or_dilated;
+    const Primitive& p = s.Find(
+        Key{Dims{n, x.size(1), h, w}, onednn_type, fuse_sum, fuse_relu, try_winograd}, dst_dims);
     dnnl::stream stream(OneDnnEngine());
     const dnnl::memory& packed = s.Packed(p.weights_md, weight, stream);
     dnnl::memory src_mem(p.src_md, OneDnnEngine(), src.data_ptr());
     dnnl::memory dst_mem(p.dst_md, OneDnnEngine(), out.data_ptr());
+    // Winograd's blocked input and output, in ATen-allocated scratch tensors.
+    at::Tensor src_blocked, dst_blocked;
+    dnnl::memory conv_src = src_mem, conv_dst = dst_mem;
+    if (p.conv_src_md != p.src_md) {
+      src_blocked = at::empty({static_cast<int64_t>(p.conv_src_md.get_size())}, x.options().dtype(at::kByte));
+      conv_src = dnnl::memory(p.conv_src_md, OneDnnEngine(), src_blocked.data_ptr());
+      dnnl::reorder(src_mem, conv_src).execute(stream, src_mem, conv_src);
+    }
+    if (p.conv_dst_md != p.dst_md) {
+      dst_blocked = at::empty({static_cast<int64_t>(p.conv_dst_md.get_size())}, x.options().dtype(at::kByte));
+      conv_dst = dnnl::memory(p.conv_dst_md, OneDnnEngine(), dst_blocked.data_ptr());
+    }
+    if (p.winograd) {
+      ++s.winograd_runs;
+      ++winograd_runs_total;
+    }
     std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, dst_mem}};
+        {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, packed}, {DNNL_ARG_DST, conv_dst}};
     if (b.defined()) {
       args.emplace(DNNL_ARG_BIAS,
                    dnnl::memory({{weight.size(0)}, onednn_type, dnnl::memory::format_tag::x},
                                 OneDnnEngine(), b.data_ptr()));
     }
     p.conv.execute(stream, args);
+    if (conv_dst != dst_mem) dnnl::reorder(conv_dst, dst_mem).execute(stream, conv_dst, dst_mem);
     if (residual.defined() && !fuse_sum && residual.is_contiguous(cl)) {
       // bfloat16: ATen's add_ and relu_ on the rounded output, as one oneDNN binary add with
       // a ReLU post-op, in place: float(a) + float(b), ReLU, one rounding, as ATen's kernels.
@@ -305,6 +364,7 @@ OneDnnConv::OneDnnConv() = default;
 OneDnnConv::~OneDnnConv() = default;
 
 int64_t OneDnnConv::weight_reorders() const { return 0; }
+int64_t OneDnnConv::winograd_runs() const { return 0; }
 
 std::optional<at::Tensor> OneDnnConv::Forward(const at::Tensor&, const at::Tensor&,
                                               const at::Tensor&, at::IntArrayRef, at::IntArrayRef,

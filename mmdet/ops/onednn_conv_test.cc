@@ -82,7 +82,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{2, 32, 64, 1, 21, 31, 2, 0, 1, true, false, false},  // downsample
                       Case{1, 3, 16, 7, 41, 57, 2, 3, 1, true, false, true},    // the stem
                       Case{3, 16, 24, 3, 14, 14, 1, 2, 2, true, true, false},   // dilated
-                      Case{100, 32, 32, 3, 14, 14, 1, 1, 1, true, false, true}));  // mask head
+                      Case{100, 32, 32, 3, 14, 14, 1, 1, 1, true, false, true},  // mask head
+                      Case{1, 256, 256, 3, 25, 38, 1, 1, 1, true, false, false}));  // FPN out
 
 // Under CPU bfloat16 autocast (test --bf16), against ATen's autocast convolution (+ add_ +
 // relu_): the same bits, the residual sum included (it stays ATen's op after the primitive).
@@ -107,6 +108,49 @@ TEST_P(OneDnnConvTest, Bf16AutocastBitIdenticalToAtenAutocast) {
   EXPECT_TRUE(y->is_contiguous(cl));
   EXPECT_TRUE(torch::equal(*y, expected))
       << "max |diff| " << (*y - expected).abs().max().item<float>();
+}
+
+// SetOneDnnWinograd (test --winograd): float32 3x3 convolutions of stride 1 without a residual
+// run oneDNN's Winograd kernels where it has them (AVX-512 CPUs) and are close to ATen's (not
+// equal: other arithmetic); every other case is still ATen's bits. Switched off again, the same
+// OneDnnConv is back to ATen's bits.
+TEST_P(OneDnnConvTest, WinogradCloseToAten) {
+  const Case c = GetParam();
+  torch::NoGradGuard no_grad;
+  const auto [x, weight, bias, residual] = MakeOperands(c, 5, at::kFloat);
+  const at::Tensor expected = Reference(x, weight, bias, c, residual);
+  OneDnnConv conv;
+  SetOneDnnWinograd(true);
+  const auto y = conv.Forward(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                              {c.dilation, c.dilation}, 1, residual, c.relu);
+  SetOneDnnWinograd(false);
+  ASSERT_TRUE(y.has_value());
+  ASSERT_EQ(y->sizes(), expected.sizes());
+  EXPECT_TRUE(y->is_contiguous(at::MemoryFormat::ChannelsLast));
+  const bool eligible = c.k == 3 && c.stride == 1 && c.dilation == 1 && !c.residual;
+#if defined(__x86_64__)
+  // oneDNN's Winograd kernels need AVX-512 (avx512_core); there they must run.
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  if (eligible && avx512) {
+    EXPECT_EQ(conv.winograd_runs(), 1);
+  }
+#endif
+  if (!eligible) {
+    EXPECT_EQ(conv.winograd_runs(), 0);
+  }
+  if (conv.winograd_runs() > 0) {
+    const float scale = expected.abs().max().item<float>();
+    const float diff = (*y - expected).abs().max().item<float>();
+    EXPECT_LE(diff, 2e-5f * scale) << "max |diff| " << diff << " of max |y| " << scale;
+    EXPECT_GT(diff, 0.f);  // really another algorithm
+  } else {
+    EXPECT_TRUE(torch::equal(*y, expected));
+  }
+  const auto off = conv.Forward(x, weight, bias, {c.stride, c.stride}, {c.pad, c.pad},
+                                {c.dilation, c.dilation}, 1, residual, c.relu);
+  ASSERT_TRUE(off.has_value());
+  EXPECT_TRUE(torch::equal(*off, expected));
 }
 
 class OneDnnConvDeclines : public OneDnnConvTest {};

@@ -3,7 +3,8 @@
 //                           (_fused: after FuseConvBn, as test --fuse-conv-bn;
 //                           _channels_last: NHWC, as test --channels-last;
 //                           _no_mkldnn: ATen's convolutions with oneDNN switched off;
-//                           _aten: without mmdet/ops/onednn_conv's fused primitives)
+//                           _aten: without mmdet/ops/onednn_conv's fused primitives;
+//                           _winograd: 3x3 convolutions by oneDNN's Winograd, test --winograd)
 //   BM_TrainStep/<config>   ForwardTrain + backward of 2 images at 800x1216 (_aten: bfloat16
 //                           without mmdet/ops/autocast_conv's 1x1 convolutions)
 //   BM_TrainStep/shapes_*   the CPU-sized shapes Faster R-CNN and the quickstart's Mask R-CNN,
@@ -105,8 +106,10 @@ void ProfileOnce(const std::string& label, Step step) {
 
 void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_conv_bn,
                   bool channels_last = false, at::ScalarType features = at::kFloat,
-                  bool inference_mode = false, bool mkldnn = true, bool onednn_conv = true) {
+                  bool inference_mode = false, bool mkldnn = true, bool onednn_conv = true,
+                  bool winograd = false) {
   Setup s = Make(config, 1, 800, 1216, BenchDevice());
+  ops::SetOneDnnWinograd(winograd);
   // _aten: the same model on ATen's convolutions, without mmdet/ops/onednn_conv's fused ones.
   ops::SetOneDnnConvEnabled(onednn_conv);
   // _no_mkldnn: ATen's convolutions without oneDNN (im2col + OpenBLAS GEMM), for comparison.
@@ -120,6 +123,10 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
   // the parameters stay normal tensors).
   std::optional<c10::InferenceMode> inference;
   if (inference_mode) inference.emplace();
+  // One untimed warm-up (primitives created, weights packed), as compare_torchvision.py
+  // times torchvision.
+  (void)s.model->SimpleTest(s.img, s.metas, true);
+  Sync();
   for (auto _ : state) {
     auto results = s.model->SimpleTest(s.img, s.metas, true);
     if (!results.ok()) state.SkipWithError(std::string(results.status().message()).c_str());
@@ -128,10 +135,11 @@ void BM_Inference(benchmark::State& state, const std::string& config, bool fuse_
   ProfileOnce("inference " + config + (fuse_conv_bn ? " fused" : "") +
                   (channels_last ? " channels-last" : "") +
                   (features == at::kBFloat16 ? " bf16" : "") + (mkldnn ? "" : " no-mkldnn") +
-                  (onednn_conv ? "" : " aten convolutions"),
+                  (onednn_conv ? "" : " aten convolutions") + (winograd ? " winograd" : ""),
               [&] { (void)s.model->SimpleTest(s.img, s.metas, true); });
   at::globalContext().setUserEnabledMkldnn(mkldnn_before);
   ops::SetOneDnnConvEnabled(true);
+  ops::SetOneDnnWinograd(false);
 }
 
 void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h, int64_t w,
@@ -143,6 +151,11 @@ void BM_TrainStep(benchmark::State& state, const std::string& config, int64_t h,
   s.model->train();
   if (channels_last) ToChannelsLast(*s.model);
   s.model->set_feature_dtype(features);
+  {  // one untimed warm-up step
+    auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
+    if (losses.ok()) TotalLoss(*losses).backward();
+    Sync();
+  }
   for (auto _ : state) {
     auto losses = s.model->ForwardTrain(s.img, s.metas, s.gt);
     if (!losses.ok()) {
@@ -199,6 +212,19 @@ BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_fused_channels_last,
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn_fused_channels_last,
                   std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+// test --channels-last --fuse-conv-bn --winograd: 3x3 stride-1 convolutions by Winograd.
+BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_fused_channels_last_winograd,
+                  std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kFloat, false, true, true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, mask_rcnn_r50_fpn_fused_channels_last_winograd,
+                  std::string("configs/mask_rcnn/mask_rcnn_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kFloat, false, true, true, true)
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_Inference, retinanet_r50_fpn_fused_channels_last_winograd,
+                  std::string("configs/retinanet/retinanet_r50_fpn_1x_coco.pbtxt"), true, true,
+                  at::kFloat, false, true, true, true)
     ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_Inference, faster_rcnn_r50_fpn_bf16,
                   std::string("configs/faster_rcnn/faster_rcnn_r50_fpn_1x_coco.pbtxt"), false, false,

@@ -321,6 +321,41 @@ TEST(GoldenOutputTest, FusedChannelsLastFloat32KeepsTheDetections) {
   }
 }
 
+// test --winograd on top (3x3 stride-1 convolutions by oneDNN's Winograd kernels, where the
+// CPU has them: AVX-512): other arithmetic, the same detections within the same tolerances.
+TEST(GoldenOutputTest, WinogradKeepsTheDetections) {
+  if (std::getenv("MMDET_GOLDEN_OUT") != nullptr) GTEST_SKIP() << "writing goldens";
+  if (!ops::OneDnnConvBuilt()) GTEST_SKIP() << "this build has no oneDNN headers";
+  const auto golden = ReadGolden();
+  for (const char* config : kConfigs) {
+    SCOPED_TRACE(config);
+    auto it = golden.find(config);
+    ASSERT_NE(it, golden.end());
+    std::vector<std::string> want;
+    for (const std::string& line : it->second) {
+      if (line.rfind("det ", 0) == 0) want.push_back(line);
+    }
+    const int64_t runs_before = ops::OneDnnWinogradRuns();
+    ops::SetOneDnnWinograd(true);
+    const std::vector<std::string> got = FusedChannelsLastDetections(config);
+    ops::SetOneDnnWinograd(false);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+      EXPECT_GT(ops::OneDnnWinogradRuns(), runs_before) << "no Winograd primitive ran";
+    }
+#endif
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      std::string got_head, want_head;
+      const std::vector<double> g = Numbers(got[i], &got_head);
+      const std::vector<double> w = Numbers(want[i], &want_head);
+      ASSERT_EQ(g.size(), w.size()) << got[i] << " vs " << want[i];
+      ExpectSameDetection(g, w, got[i]);
+    }
+  }
+}
+
 // The fast path's convolutions run as fused oneDNN primitives (mmdet/ops/onednn_conv.h:
 // conv + bias + residual sum + ReLU in one op, prepacked weights). They compute exactly what
 // ATen's oneDNN convolutions followed by add_ and relu_ compute: every detection of the three
